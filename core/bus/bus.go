@@ -1,0 +1,106 @@
+// Package bus carries events between the parts of Rounds and between server
+// nodes. The in-process implementation (bus/inproc) serves one node; the NATS
+// implementation (bus/nats) joins several. Both pass the same contract suite
+// (bus/bustest).
+//
+// Delivery is at most once and in publish order per publisher and subject:
+// the bus is for telling other nodes that something happened, never the
+// record of it. Whatever must not be lost (messages, approval steps) is
+// written to the database first; an event only says "go and look". A node
+// that misses an event catches up from the database (for chat: the per-user
+// durable log).
+package bus
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// Subject names are dot-separated tokens, like "orgchart.staff.left" or
+// "im.user.<id>". In Subscribe patterns "*" matches exactly one token and a
+// final ">" matches one or more remaining tokens.
+
+// Event is one delivery.
+type Event struct {
+	Subject string
+	Data    []byte
+}
+
+// Handler receives events. It is called from the bus's own goroutine(s), one
+// event at a time per subscription; it must not block for long.
+type Handler func(Event)
+
+// Bus publishes and subscribes. Implementations are safe for concurrent use.
+type Bus interface {
+	// Publish sends data to every subscription whose pattern matches subject,
+	// on this node and every other node, including the publisher's own
+	// subscriptions. It returns an error (code unavailable) when the event
+	// could not be handed to the transport.
+	Publish(ctx context.Context, subject string, data []byte) error
+	// Subscribe registers h for subjects matching pattern until the returned
+	// Subscription is stopped.
+	Subscribe(pattern string, h Handler) (Subscription, error)
+	// Ping reports whether the transport is usable (for /readyz).
+	Ping(ctx context.Context) error
+	// Close stops all subscriptions and releases the transport.
+	Close() error
+}
+
+// Subscription is a registered handler.
+type Subscription interface {
+	// Stop unregisters the handler; no call to it starts after Stop returns.
+	Stop() error
+}
+
+// ErrBadSubject is returned for an empty subject, an empty token, or wildcards
+// in a published subject.
+var ErrBadSubject = errors.New("bus: bad subject")
+
+// ValidSubject reports whether s is a publishable subject (no wildcards).
+func ValidSubject(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, t := range strings.Split(s, ".") {
+		if t == "" || t == "*" || t == ">" || strings.ContainsAny(t, " \t\r\n") {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidPattern reports whether p is a valid subscription pattern.
+func ValidPattern(p string) bool {
+	if p == "" {
+		return false
+	}
+	toks := strings.Split(p, ".")
+	for i, t := range toks {
+		if t == "" || strings.ContainsAny(t, " \t\r\n") {
+			return false
+		}
+		if t == ">" && i != len(toks)-1 {
+			return false
+		}
+	}
+	return true
+}
+
+// Match reports whether subject matches pattern.
+func Match(pattern, subject string) bool {
+	pt := strings.Split(pattern, ".")
+	st := strings.Split(subject, ".")
+	for i, p := range pt {
+		if p == ">" {
+			return len(st) > i
+		}
+		if i >= len(st) {
+			return false
+		}
+		if p != "*" && p != st[i] {
+			return false
+		}
+	}
+	return len(pt) == len(st)
+}

@@ -1,0 +1,433 @@
+// Package sqldb opens the Rounds database — an SQLite file by default,
+// PostgreSQL when a DSN is configured — and runs each area's embedded
+// migrations through goose.
+//
+// Stores write portable SQL with '?' placeholders; DB rewrites them for
+// PostgreSQL. Times are stored as BIGINT Unix milliseconds so both databases
+// compare and index them the same way.
+//
+// On SQLite, writes go through a single connection (SQLite has one writer; a
+// pool of writers only produces SQLITE_BUSY) while reads use a pool.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/roundshq/rounds/core"
+)
+
+// Dialect names the SQL database in use.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Config says which database to open.
+type Config struct {
+	// PostgresDSN selects PostgreSQL when not empty.
+	PostgresDSN string
+	// SQLitePath is the SQLite file used when PostgresDSN is empty.
+	SQLitePath string
+	// Synchronous is SQLite's synchronous pragma: "full" (default; survives
+	// power loss) or "normal" (survives a killed process, faster).
+	Synchronous string
+	// MaxOpenConns bounds the PostgreSQL pool (default 20).
+	MaxOpenConns int
+}
+
+// DB is the Rounds database handle. It is safe for concurrent use.
+type DB struct {
+	Dialect Dialect
+	w       *sql.DB // writes and transactions
+	r       *sql.DB // reads outside transactions
+}
+
+// Open opens and pings the database. It does not migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.PostgresDSN != "" {
+		return openPostgres(ctx, cfg)
+	}
+	return openSQLite(ctx, cfg)
+}
+
+func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
+	db, err := sql.Open("pgx", cfg.PostgresDSN)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	n := cfg.MaxOpenConns
+	if n <= 0 {
+		n = 20
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: cannot reach the database: %w", err)
+	}
+	return &DB{Dialect: Postgres, w: db, r: db}, nil
+}
+
+func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.SQLitePath == "" {
+		return nil, errors.New("sqlite: no database path")
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.SQLitePath), 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	sync := strings.ToUpper(cfg.Synchronous)
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" {
+		return nil, fmt.Errorf("sqlite: synchronous must be full or normal, not %q", cfg.Synchronous)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + cfg.SQLitePath + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: cannot open %s: %w", cfg.SQLitePath, err)
+	}
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	r.SetConnMaxIdleTime(0)
+	return &DB{Dialect: SQLite, w: w, r: r}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		if e := db.r.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks the database answers; /readyz uses it.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return err
+	}
+	var one int
+	return db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Stats returns the write pool's statistics for metrics.
+func (db *DB) Stats() sql.DBStats { return db.w.Stats() }
+
+// Rebind rewrites '?' placeholders as $1, $2 … for PostgreSQL. A '?' inside
+// a quoted string literal is left alone.
+func (db *DB) Rebind(q string) string {
+	if db.Dialect != Postgres {
+		return q
+	}
+	return rebindDollar(q)
+}
+
+func rebindDollar(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	inQuote := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+			b.WriteByte(c)
+		case c == '?' && !inQuote:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Querier is what DB and Tx have in common; store helpers take it so the same
+// code runs inside and outside a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ExecContext runs a write on the writer.
+func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := db.w.ExecContext(ctx, db.Rebind(q), args...)
+	return res, mapErr(err)
+}
+
+// QueryContext runs a read on the reader pool.
+func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := db.r.QueryContext(ctx, db.Rebind(q), args...)
+	return rows, mapErr(err)
+}
+
+// QueryRowContext runs a one-row read on the reader pool.
+func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.r.QueryRowContext(ctx, db.Rebind(q), args...)
+}
+
+// Tx is a write transaction. Now is fixed when the transaction begins, so
+// every row written in it carries the same time.
+type Tx struct {
+	tx  *sql.Tx
+	db  *DB
+	Now time.Time
+}
+
+// ExecContext runs a statement in the transaction.
+func (tx *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.db.Rebind(q), args...)
+	return res, mapErr(err)
+}
+
+// QueryContext runs a query in the transaction.
+func (tx *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.db.Rebind(q), args...)
+	return rows, mapErr(err)
+}
+
+// QueryRowContext runs a one-row query in the transaction.
+func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
+}
+
+// Dialect returns the database dialect.
+func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
+
+// InTx runs fn in a write transaction and commits when fn returns nil. On
+// PostgreSQL a serialization failure or deadlock is retried a few times.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = db.inTxOnce(ctx, fn)
+		if !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	tx := &Tx{tx: stx, db: db, Now: time.Now().UTC()}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+	}()
+	if err = fn(tx); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	return mapErr(stx.Commit())
+}
+
+func retryable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40001" || pg.Code == "40P01"
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation.
+func IsUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// IsForeignKeyViolation reports whether err is a foreign-key violation.
+func IsForeignKeyViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// mapErr turns connection failures into EUnavailable so callers answer 503
+// rather than 500 while the database is down. Other errors pass unchanged.
+func mapErr(err error) error {
+	if err == nil || errors.Is(err, sql.ErrNoRows) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return err // a statement error, not an outage
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	if isConnErr(err) {
+		return &core.Error{Code: core.EUnavailable, Message: "the database is unavailable", Err: err}
+	}
+	return err
+}
+
+func isConnErr(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	s := err.Error()
+	for _, k := range []string{"connection refused", "broken pipe", "connection reset", "bad connection", "conn closed", "failed to connect", "unexpected EOF", "server closed", "terminating connection"} {
+		if strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// Migrate applies the area's embedded migrations. Each area keeps its own
+// version table (schema_<area>) so areas evolve independently. It refuses to
+// run against a database whose schema for this area is newer than the
+// migrations this binary carries: an older binary must never write to a
+// newer schema.
+func (db *DB) Migrate(ctx context.Context, area string, migrations fs.FS) error {
+	p, err := db.provider(area, migrations)
+	if err != nil {
+		return err
+	}
+	// p.Close would close the shared *sql.DB; the provider holds nothing else.
+	current, err := p.GetDBVersion(ctx)
+	if err != nil && !errors.Is(err, goose.ErrVersionNotFound) {
+		return fmt.Errorf("migrate %s: %w", area, err)
+	}
+	var latest int64
+	for _, s := range p.ListSources() {
+		if s.Version > latest {
+			latest = s.Version
+		}
+	}
+	if current > latest {
+		return &core.Error{Code: core.EConflict, Message: fmt.Sprintf(
+			"the %s schema is at version %d but this Rounds knows only up to %d: upgrade Rounds instead of running an older binary", area, current, latest)}
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate %s: %w", area, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the applied migration version of an area (0 when none).
+func (db *DB) SchemaVersion(ctx context.Context, area string, migrations fs.FS) (int64, error) {
+	p, err := db.provider(area, migrations)
+	if err != nil {
+		return 0, err
+	}
+	// p.Close would close the shared *sql.DB; the provider holds nothing else.
+	v, err := p.GetDBVersion(ctx)
+	if errors.Is(err, goose.ErrVersionNotFound) {
+		return 0, nil
+	}
+	return v, err
+}
+
+func (db *DB) provider(area string, migrations fs.FS) (*goose.Provider, error) {
+	dialect := goose.DialectSQLite3
+	opts := []goose.ProviderOption{
+		goose.WithTableName("schema_" + area),
+		goose.WithDisableGlobalRegistry(true),
+	}
+	if db.Dialect == Postgres {
+		dialect = goose.DialectPostgres
+		// Nodes starting together must not migrate at the same time.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(lockID(area)))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, db.w, migrations, opts...)
+}
+
+func lockID(area string) int64 {
+	var h int64 = 0x526f756e6473 // "Rounds"
+	for _, c := range area {
+		h = h*31 + int64(c)
+	}
+	return h
+}
+
+// Millis converts a time to the stored form.
+func Millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// FromMillis converts a stored time back; 0 is the zero time.
+func FromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

@@ -1,0 +1,75 @@
+package sqldb_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/fstest"
+
+	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/sqldb"
+	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
+)
+
+var v1 = fstest.MapFS{
+	"00001_notes.sql": {Data: []byte(`-- +goose Up
+CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL, at BIGINT NOT NULL);
+-- +goose Down
+DROP TABLE notes;
+`)},
+}
+
+func TestDatabaseContract(t *testing.T) {
+	sqldbtest.Each(t, []sqldbtest.Migration{{Area: "test", FS: v1}}, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		t.Run("placeholders and round trip", func(t *testing.T) {
+			if _, err := db.ExecContext(ctx, `INSERT INTO notes (id, body, at) VALUES (?, ?, ?)`, "a", "它's ? fine", 5); err != nil {
+				t.Fatal(err)
+			}
+			var body string
+			if err := db.QueryRowContext(ctx, `SELECT body FROM notes WHERE id = ? AND body <> '?'`, "a").Scan(&body); err != nil {
+				t.Fatal(err)
+			}
+			if body != "它's ? fine" {
+				t.Fatalf("body = %q", body)
+			}
+		})
+		t.Run("unique violation is recognised", func(t *testing.T) {
+			_, err := db.ExecContext(ctx, `INSERT INTO notes (id, body, at) VALUES (?, ?, ?)`, "a", "again", 6)
+			if !sqldb.IsUniqueViolation(err) {
+				t.Fatalf("want unique violation, got %v", err)
+			}
+		})
+		t.Run("failed transaction changes nothing", func(t *testing.T) {
+			boom := errors.New("boom")
+			err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO notes (id, body, at) VALUES (?, ?, ?)`, "b", "x", sqldb.Millis(tx.Now)); err != nil {
+					return err
+				}
+				return boom
+			})
+			if !errors.Is(err, boom) {
+				t.Fatalf("err = %v", err)
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notes WHERE id = ?`, "b").Scan(&n); err != nil || n != 0 {
+				t.Fatalf("n=%d err=%v", n, err)
+			}
+		})
+		t.Run("migrating twice is a no-op", func(t *testing.T) {
+			if err := db.Migrate(ctx, "test", v1); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Run("refuses a schema newer than the binary", func(t *testing.T) {
+			v2 := fstest.MapFS{"00001_notes.sql": v1["00001_notes.sql"], "00002_more.sql": {Data: []byte("-- +goose Up\nCREATE TABLE more_notes (id TEXT);\n-- +goose Down\nDROP TABLE more_notes;\n")}}
+			if err := db.Migrate(ctx, "test", v2); err != nil {
+				t.Fatal(err)
+			}
+			err := db.Migrate(ctx, "test", v1)
+			if !core.IsCode(err, core.EConflict) {
+				t.Fatalf("want conflict for a newer schema, got %v", err)
+			}
+		})
+	})
+}
