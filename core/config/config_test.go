@@ -1,0 +1,100 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roundshq/rounds/core/config"
+)
+
+func TestNoFileGivesEmbeddedDefaults(t *testing.T) {
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.PostgresDSN != "" || cfg.Bus.NATSURL != "" || cfg.Files.MinIO.Endpoint != "" || len(cfg.Search.Elasticsearch.Addresses) != 0 {
+		t.Fatalf("defaults must be embedded: %+v", cfg)
+	}
+	if cfg.SQLitePath() != filepath.Join("rounds-data", "rounds.db") {
+		t.Fatalf("sqlite path %s", cfg.SQLitePath())
+	}
+}
+
+func TestEveryKeyIsDocumentedAndInTheExample(t *testing.T) {
+	ex := config.Example()
+	for key, doc := range config.Keys() {
+		if strings.TrimSpace(doc) == "" {
+			t.Errorf("%s has no documentation", key)
+		}
+		last := key[strings.LastIndex(key, ".")+1:]
+		if !strings.Contains(ex, last+":") {
+			t.Errorf("example lacks %s", key)
+		}
+	}
+	// The example must itself be a valid configuration.
+	p := filepath.Join(t.TempDir(), "rounds.yaml")
+	if err := os.WriteFile(p, []byte(ex), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.Load(p, nil); err != nil {
+		t.Fatalf("example does not load: %v", err)
+	}
+}
+
+func TestFileAndEnvironment(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "rounds.yaml")
+	os.WriteFile(p, []byte("server:\n  listen: 0.0.0.0:9000\nidentity:\n  lockout_duration: 30m\nsearch:\n  elasticsearch:\n    addresses: [http://es1:9200]\n"), 0o600)
+	cfg, err := config.Load(p, []string{"ROUNDS_SERVER_LISTEN=127.0.0.1:9100", "ROUNDS_BUS_NATS_URL=nats://127.0.0.1:4222",
+		"ROUNDS_SEARCH_ELASTICSEARCH_ADDRESSES=http://a:9200, http://b:9200", "ROUNDS_TEST_POSTGRES=x", "PATH=/bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.Listen != "127.0.0.1:9100" {
+		t.Errorf("env must override the file: %s", cfg.Server.Listen)
+	}
+	if cfg.Identity.LockoutDuration.D() != 30*time.Minute {
+		t.Errorf("lockout %s", cfg.Identity.LockoutDuration)
+	}
+	if cfg.Bus.NATSURL != "nats://127.0.0.1:4222" {
+		t.Errorf("nats %q", cfg.Bus.NATSURL)
+	}
+	if got := cfg.Search.Elasticsearch.Addresses; len(got) != 2 || got[1] != "http://b:9200" {
+		t.Errorf("addresses %v", got)
+	}
+}
+
+func TestEveryBadKeyIsNamed(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "rounds.yaml")
+	os.WriteFile(p, []byte(`server:
+  listn: ":80"
+  shutdown_timeout: soon
+log:
+  level: loud
+database:
+  max_open_conns: many
+im:
+  resume_window: 1m
+colour: blue
+`), 0o600)
+	_, err := config.Load(p, []string{"ROUNDS_SERVER_LISTENN=x", "ROUNDS_IDENTITY_SECURE_COOKIES=maybe"})
+	ps, ok := err.(config.Problems)
+	if !ok {
+		t.Fatalf("want Problems, got %v", err)
+	}
+	want := []string{"server.listn", "server.shutdown_timeout", "log.level", "database.max_open_conns", "im.resume_window", "colour", "ROUNDS_SERVER_LISTENN", "ROUNDS_IDENTITY_SECURE_COOKIES"}
+	got := map[string]string{}
+	for _, p := range ps {
+		got[p.Key] = p.Reason
+	}
+	for _, k := range want {
+		if got[k] == "" {
+			t.Errorf("problem for %s not reported; got %v", k, ps)
+		}
+	}
+	if !strings.Contains(got["server.listn"], "did you mean") && !strings.Contains(got["server.listn"], "unknown key") {
+		t.Errorf("reason for listn: %s", got["server.listn"])
+	}
+}
