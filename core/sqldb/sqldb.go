@@ -156,6 +156,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // Stats returns the write pool's statistics for metrics.
 func (db *DB) Stats() sql.DBStats { return db.w.Stats() }
 
+// Pool returns the write pool, for metrics collectors and backups.
+func (db *DB) Pool() *sql.DB { return db.w }
+
 // Rebind rewrites '?' placeholders as $1, $2 … for PostgreSQL. A '?' inside
 // a quoted string literal is left alone.
 func (db *DB) Rebind(q string) string {
