@@ -14,21 +14,27 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/roundshq/rounds/core"
 )
 
 // Subject names are dot-separated tokens, like "orgchart.staff.left" or
 // "im.user.<id>". In Subscribe patterns "*" matches exactly one token and a
 // final ">" matches one or more remaining tokens.
 
-// Event is one delivery.
+// Event is one delivery. Data may be shared by every subscription that
+// receives the event, so handlers treat it as read-only.
 type Event struct {
 	Subject string
 	Data    []byte
 }
 
 // Handler receives events. It is called from the bus's own goroutine(s), one
-// event at a time per subscription; it must not block for long.
+// event at a time per subscription; it must not block for long. A handler
+// that panics is recovered and logged: one broken consumer must not take the
+// node down. A handler may call Stop on its own subscription.
 type Handler func(Event)
 
 // Bus publishes and subscribes. Implementations are safe for concurrent use.
@@ -36,10 +42,14 @@ type Bus interface {
 	// Publish sends data to every subscription whose pattern matches subject,
 	// on this node and every other node, including the publisher's own
 	// subscriptions. It returns an error (code unavailable) when the event
-	// could not be handed to the transport.
+	// could not be handed to the transport or the bus is closed, and code
+	// invalid (wrapping ErrBadSubject) for a bad subject. Publish copies data
+	// as needed: the caller may reuse the slice once it returns. A slow
+	// subscriber never blocks Publish; it loses events instead.
 	Publish(ctx context.Context, subject string, data []byte) error
 	// Subscribe registers h for subjects matching pattern until the returned
-	// Subscription is stopped.
+	// Subscription is stopped. A bad pattern is refused with code invalid
+	// (wrapping ErrBadSubject); a closed bus with code unavailable.
 	Subscribe(pattern string, h Handler) (Subscription, error)
 	// Ping reports whether the transport is usable (for /readyz).
 	Ping(ctx context.Context) error
@@ -49,13 +59,33 @@ type Bus interface {
 
 // Subscription is a registered handler.
 type Subscription interface {
-	// Stop unregisters the handler; no call to it starts after Stop returns.
+	// Stop unregisters the handler; no call to it starts after Stop returns,
+	// and a call in progress on another goroutine has returned. Stopping
+	// twice is not an error.
 	Stop() error
 }
 
 // ErrBadSubject is returned for an empty subject, an empty token, or wildcards
 // in a published subject.
 var ErrBadSubject = errors.New("bus: bad subject")
+
+// CheckSubject returns nil for a publishable subject and otherwise a
+// *core.Error (code invalid, field "subject") wrapping ErrBadSubject.
+func CheckSubject(s string) error {
+	if ValidSubject(s) {
+		return nil
+	}
+	return &core.Error{Code: core.EInvalid, Field: "subject", Message: fmt.Sprintf("bad event subject %q: want dot-separated tokens without wildcards", s), Err: ErrBadSubject}
+}
+
+// CheckPattern returns nil for a valid subscription pattern and otherwise a
+// *core.Error (code invalid, field "pattern") wrapping ErrBadSubject.
+func CheckPattern(p string) error {
+	if ValidPattern(p) {
+		return nil
+	}
+	return &core.Error{Code: core.EInvalid, Field: "pattern", Message: fmt.Sprintf("bad subscription pattern %q: want dot-separated tokens, \"*\" for one token, \">\" only last", p), Err: ErrBadSubject}
+}
 
 // ValidSubject reports whether s is a publishable subject (no wildcards).
 func ValidSubject(s string) bool {
