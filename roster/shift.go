@@ -33,8 +33,8 @@ type Shift struct {
 	Night        bool      `json:"night"`        // counts as a night for the night rules
 	// Overnight must be set when the shift ends the next day (End <= Start);
 	// it guards against a typo making an 8-hour shift 16 hours long.
-	Overnight bool `json:"crosses_midnight"`
-	Colour       string    `json:"colour"`       // #rrggbb
+	Overnight bool   `json:"crosses_midnight"`
+	Colour    string `json:"colour"` // #rrggbb
 	// Requires lists qualifications a person must hold to work it (e.g. "icu").
 	Requires []string `json:"requires,omitempty"`
 }
