@@ -1,0 +1,122 @@
+package imtest
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/roundshq/rounds/core"
+)
+
+// Clock is a clock tests move by hand.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock starts at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now returns the current fake time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// Directory is an in-memory org chart: departments with members (subtrees
+// by parent links) and who is active.
+type Directory struct {
+	mu      sync.Mutex
+	members map[string][]string // dept → users
+	parent  map[string]string   // dept → parent dept
+	active  map[string]bool
+}
+
+// NewDirectory returns an empty directory.
+func NewDirectory() *Directory {
+	return &Directory{members: map[string][]string{}, parent: map[string]string{}, active: map[string]bool{}}
+}
+
+// SetParent places dept under parent.
+func (d *Directory) SetParent(dept, parent string) { d.mu.Lock(); d.parent[dept] = parent; d.mu.Unlock() }
+
+// Place puts a user in departments (replacing their previous ones) and marks
+// them active.
+func (d *Directory) Place(userID string, depts ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.remove(userID)
+	for _, dep := range depts {
+		d.members[dep] = append(d.members[dep], userID)
+	}
+	d.active[userID] = true
+}
+
+// Leave removes the user from every department and marks them inactive.
+func (d *Directory) Leave(userID string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.remove(userID)
+	d.active[userID] = false
+}
+
+func (d *Directory) remove(userID string) {
+	for dep, ms := range d.members {
+		out := ms[:0]
+		for _, m := range ms {
+			if m != userID {
+				out = append(out, m)
+			}
+		}
+		d.members[dep] = out
+	}
+}
+
+// DepartmentMembers implements im.Directory.
+func (d *Directory) DepartmentMembers(_ context.Context, _ string, deptID string, subtree bool) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for dep, ms := range d.members {
+		if dep != deptID && !(subtree && d.under(dep, deptID)) {
+			continue
+		}
+		for _, m := range ms {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (d *Directory) under(dep, root string) bool {
+	for p := d.parent[dep]; p != ""; p = d.parent[p] {
+		if p == root {
+			return true
+		}
+	}
+	return false
+}
+
+// IsActive implements im.Directory; unknown users are active (tests that
+// care place or remove them).
+func (d *Directory) IsActive(_ context.Context, _ string, userID string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a, ok := d.active[userID]
+	return a || !ok, nil
+}
+
+// Authorizer grants actions to the listed org admins only.
+type Authorizer struct{ Admins map[string]bool }
+
+// Authorize implements im.Authorizer.
+func (z Authorizer) Authorize(_ context.Context, a core.Actor, _ string, _, _ string) error {
+	if a.IsSystem() || z.Admins[a.UserID] {
+		return nil
+	}
+	return core.Errorf(core.EForbidden, "org admins only")
+}
