@@ -345,9 +345,9 @@ func (s suite) badSubjects(t *testing.T) {
 		})
 	}
 	publish(t, b, "fence", "")
-	got := in.waitFor(t, 1, s.opt.Wait)
+	in.waitFor(t, 1, s.opt.Wait)
 	time.Sleep(s.opt.Quiet)
-	if got = in.snapshot(); len(got) != 1 || got[0].Subject != "fence" {
+	if got := in.snapshot(); len(got) != 1 || got[0].Subject != "fence" {
 		t.Fatalf("refused publishes were delivered: %v", subjects(got))
 	}
 }
