@@ -8,16 +8,16 @@ import "time"
 // at most once: a consumer that must not miss a change reads the directory
 // (DepartmentMembers, IsActive …) when it starts.
 const (
-	SubjectStaffJoined   = "orgchart.staff.joined"  // a new member of staff, or a leaver who came back
-	SubjectStaffLeft     = "orgchart.staff.left"    // status became left: remove from groups, hand over approvals
-	SubjectStaffMoved    = "orgchart.staff.moved"   // departments changed (old and new in the payload)
-	SubjectStaffUpdated  = "orgchart.staff.updated" // name, phone, position, headships, duty roles, leave …
-	SubjectDeptCreated   = "orgchart.department.created"
-	SubjectDeptMoved     = "orgchart.department.moved"
-	SubjectDeptRenamed   = "orgchart.department.renamed" // renamed or reordered
-	SubjectDeptDeleted   = "orgchart.department.deleted"
-	SubjectGroupChanged  = "orgchart.group.changed"
-	SubjectAll           = "orgchart.>"
+	SubjectStaffJoined  = "orgchart.staff.joined"  // a new member of staff, or a leaver who came back
+	SubjectStaffLeft    = "orgchart.staff.left"    // status became left: remove from groups, hand over approvals
+	SubjectStaffMoved   = "orgchart.staff.moved"   // departments changed (old and new in the payload)
+	SubjectStaffUpdated = "orgchart.staff.updated" // name, phone, position, headships, duty roles, leave …
+	SubjectDeptCreated  = "orgchart.department.created"
+	SubjectDeptMoved    = "orgchart.department.moved"
+	SubjectDeptRenamed  = "orgchart.department.renamed" // renamed or reordered
+	SubjectDeptDeleted  = "orgchart.department.deleted"
+	SubjectGroupChanged = "orgchart.group.changed"
+	SubjectAll          = "orgchart.>"
 )
 
 // StaffEvent is the payload of orgchart.staff.*.
