@@ -45,7 +45,7 @@ func TestDirectorySearch(t *testing.T) {
 			by    string
 			n     int // hits, -1 to skip
 		}{
-			{"张三", "张三", "name", 2},        // exact first, then 张三丰 by prefix
+			{"张三", "张三", "name", 2},         // exact first, then 张三丰 by prefix
 			{"zhangsan", "张三", "pinyin", 2}, // exact pinyin, then 张三丰 by prefix
 			{"zs", "张三", "initials", 2},
 			{"zsf", "张三丰", "initials", 1},

@@ -160,8 +160,14 @@ func TestDepartmentTree(t *testing.T) {
 					_, err := s.CreateDepartment(ctx, sys, org.ID, orgchart.NewDepartment{ParentID: inner.ID, Name: "心内科"})
 					return err
 				}(), core.EConflict, "name"},
-				{"empty name", func() error { _, err := s.CreateDepartment(ctx, sys, org.ID, orgchart.NewDepartment{Name: " "}); return err }(), core.EInvalid, "name"},
-				{"slash in name", func() error { _, err := s.CreateDepartment(ctx, sys, org.ID, orgchart.NewDepartment{Name: "a/b"}); return err }(), core.EInvalid, "name"},
+				{"empty name", func() error {
+					_, err := s.CreateDepartment(ctx, sys, org.ID, orgchart.NewDepartment{Name: " "})
+					return err
+				}(), core.EInvalid, "name"},
+				{"slash in name", func() error {
+					_, err := s.CreateDepartment(ctx, sys, org.ID, orgchart.NewDepartment{Name: "a/b"})
+					return err
+				}(), core.EInvalid, "name"},
 				{"delete with children", s.DeleteDepartment(ctx, sys, org.ID, inner.ID), core.EConflict, ""},
 				{"delete unknown", s.DeleteDepartment(ctx, sys, org.ID, core.NewID()), core.ENotFound, ""},
 			}
