@@ -428,3 +428,5 @@ func flowOf(nodes ...approvals.Node) approvals.Flow {
 	}
 	return approvals.Flow{Nodes: all, Admins: []string{admin}}
 }
+
+func bg() context.Context { return context.Background() }
