@@ -1,13 +1,11 @@
-// Package audit keeps the append-only, hash-chained record of security-relevant
-// actions: sign-ins and failures, role and permission changes, deactivations,
-// exports, app installs, admin edits. Every entry says who, what, when, on
-// which object and with what result; each entry's hash covers the previous
-// entry's hash, so a changed or deleted row is detectable (Verify).
 package audit
 
 import (
 	"context"
 	"time"
+
+	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/sqldb"
 )
 
 // Result of the audited action.
@@ -41,4 +39,49 @@ type Entry struct {
 // ID, Seq, At and the hashes. Secrets (passwords, tokens) never go in Details.
 type Recorder interface {
 	Record(ctx context.Context, e Entry) error
+}
+
+// TxRecorder is a Recorder that can also write the entry inside a caller's
+// database transaction, so that a change and its audit entry commit or fail
+// together. Log implements it; callers check for it with a type assertion
+// and fall back to Record after their commit.
+type TxRecorder interface {
+	Recorder
+	RecordTx(ctx context.Context, tx *sqldb.Tx, e Entry) error
+}
+
+// Authorizer is what the log needs to decide who may read it: Authorize
+// returns nil or an EForbidden error. Reading one organisation's log needs
+// "audit.log" "read" (export: "export") in that organisation; reading across
+// organisations and verifying the chain are asked for organisation "*",
+// which only system admins pass (authz.Enforcer implements this).
+type Authorizer interface {
+	Authorize(ctx context.Context, a core.Actor, orgID, object, action string) error
+}
+
+// Filter selects entries. Empty fields match everything; Action matches as a
+// prefix ("authz." finds every authz action); From is inclusive, To
+// exclusive.
+type Filter struct {
+	OrgID      string    `json:"org_id,omitempty"`
+	ActorID    string    `json:"actor_id,omitempty"`
+	Action     string    `json:"action,omitempty"`
+	ObjectType string    `json:"object_type,omitempty"`
+	ObjectID   string    `json:"object_id,omitempty"`
+	From       time.Time `json:"from,omitempty"`
+	To         time.Time `json:"to,omitempty"`
+}
+
+// VerifyReport is the outcome of walking the chain.
+type VerifyReport struct {
+	OK bool `json:"ok"`
+	// Checked counts the entries whose hash was recomputed.
+	Checked int64 `json:"checked"`
+	// LastSeq is the sequence number of the chain head as recorded.
+	LastSeq int64 `json:"last_seq"`
+	// BrokenSeq is the first sequence number at which the chain does not
+	// hold (0 when OK): a changed entry, a missing one, or one out of place.
+	BrokenSeq int64 `json:"broken_seq,omitempty"`
+	// Problem says what was found at BrokenSeq.
+	Problem string `json:"problem,omitempty"`
 }
