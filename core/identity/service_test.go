@@ -11,8 +11,10 @@ import (
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/audit"
+	"github.com/roundshq/rounds/core/bus/inproc"
 	"github.com/roundshq/rounds/core/identity"
 	"github.com/roundshq/rounds/core/identity/sqlstore"
+	"github.com/roundshq/rounds/core/sqldb"
 	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
 )
 
@@ -112,9 +114,45 @@ type env struct {
 	admin core.Actor
 }
 
+var migrations = []sqldbtest.Migration{{Area: sqlstore.Area, FS: sqlstore.Migrations()}}
+
+// openDB opens the database the service tests run on: SQLite, or
+// PostgreSQL while TestServiceOnPostgres reruns them.
+var openDB = func(t testing.TB) *sqldb.DB { return sqldbtest.OpenSQLite(t, migrations...) }
+
+// TestServiceOnPostgres reruns the service tests on PostgreSQL (skipped
+// without ROUNDS_TEST_POSTGRES), so locking, throttles and revocation are
+// proven on both databases and not only through the store suite.
+func TestServiceOnPostgres(t *testing.T) {
+	sqldbtest.PostgresDSN(t) // skips (or fails when services are required) without a server
+	saved := openDB
+	openDB = func(t testing.TB) *sqldb.DB { return sqldbtest.OpenPostgres(t, migrations...) }
+	t.Cleanup(func() { openDB = saved })
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"create user", TestCreateUser},
+		{"list users", TestListUsers},
+		{"login answers alike", TestLoginAnswersAlike},
+		{"lockout", TestLoginLockout},
+		{"lockout across nodes", TestLoginLockoutHoldsAcrossNodes},
+		{"per-address limit", TestLoginPerAddressLimit},
+		{"session lifetime", TestSessionLifetime},
+		{"sessions", TestSessionsListLogoutRevoke},
+		{"password change", TestPasswordChangeRevokesSessions},
+		{"deactivate", TestDeactivate},
+		{"tokens", TestPersonalAccessTokens},
+		{"bots", TestBots},
+		{"revocation over the bus", TestRevocationOverTheBus},
+	} {
+		t.Run(tc.name, tc.fn)
+	}
+}
+
 func newEnv(t testing.TB, cfg identity.Config) *env {
 	t.Helper()
-	db := sqldbtest.OpenSQLite(t, sqldbtest.Migration{Area: sqlstore.Area, FS: sqlstore.Migrations()})
+	db := openDB(t)
 	if cfg.Argon2 == (identity.Argon2Params{}) {
 		cfg.Argon2 = fastArgon2
 	}
@@ -785,6 +823,42 @@ func TestRevocationReachesOtherNodes(t *testing.T) {
 	wantCode(t, err, core.EUnauthenticated)
 }
 
+func TestRevocationOverTheBus(t *testing.T) {
+	e := newEnv(t, identity.Config{AuthCacheTTL: time.Hour})
+	ctx := context.Background()
+	e.mustUser(t, "dr.bai", "infection-control")
+	b := inproc.New() // one bus joins the two nodes
+	t.Cleanup(func() { b.Close() })
+	node2 := identity.New(e.store, identity.Config{Argon2: fastArgon2, AuthCacheTTL: time.Hour}, e.authz, e.audit, e.clock)
+	for _, svc := range []*identity.Service{e.svc, node2} {
+		sub, err := svc.UseBus(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sub.Stop() })
+	}
+	_, tok := e.mustLogin(t, "dr.bai", "infection-control")
+	a, err := node2.Authenticate(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Logout(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	// The test clock stands still, so only the event can end node 2's cache entry.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := node2.Authenticate(ctx, tok)
+		if core.IsCode(err, core.EUnauthenticated) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2 still accepts the revoked session: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func BenchmarkAuthenticate(b *testing.B) {
 	for _, bc := range []struct {
 		name string
@@ -792,7 +866,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	}{{"cached", 10 * time.Second}, {"uncached", -1}} {
 		b.Run(bc.name, func(b *testing.B) {
 			e := newEnv(b, identity.Config{AuthCacheTTL: bc.ttl})
-			e.clock = nil
+			// The real clock: the touch-once-a-minute path is part of the cost.
 			svc := identity.New(e.store, identity.Config{Argon2: fastArgon2, AuthCacheTTL: bc.ttl}, e.authz, e.audit, core.SystemClock{})
 			if _, err := svc.CreateUser(context.Background(), core.SystemActor, identity.NewUser{OrgID: e.org, Login: "bench.user", Password: "benchmark-pw-1"}); err != nil {
 				b.Fatal(err)
@@ -812,5 +886,17 @@ func BenchmarkAuthenticate(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// BenchmarkHashPassword measures one sign-in's hashing cost with the
+// production parameters.
+func BenchmarkHashPassword(b *testing.B) {
+	h := identity.HashPassword("cardiology-ward-3", identity.DefaultArgon2)
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, _ := identity.VerifyPassword("cardiology-ward-3", h, identity.DefaultArgon2); !ok {
+			b.Fatal("no match")
+		}
 	}
 }
