@@ -1,0 +1,73 @@
+// The chat API in one place: every route the chat screens use, so the
+// client follows the server's shapes from a single file.
+import { get, post, patch, del, put, qs, api, ApiError } from './api.js';
+import { session } from './session.js';
+
+const enc = encodeURIComponent;
+
+/**
+ * Operations go over the WebSocket when it is open (one round trip on a
+ * connection that is already there) and over HTTP otherwise; both reach the
+ * same service, and sends carry a client_msg_id so trying both never doubles.
+ */
+async function viaSocket(type, fields, httpFallback) {
+  const sock = session.socket;
+  if (sock && sock.state === 'open') {
+    try {
+      return await sock.request(type, fields);
+    } catch (e) {
+      if (e && e.code && e.code !== 'network') throw new ApiError(0, e.code, e.message, e.details);
+      // The socket dropped mid-request: fall through to HTTP.
+    }
+  }
+  return httpFallback();
+}
+
+const items = (r) => (Array.isArray(r) ? r : (r && (r.items || r.conversations || r.messages || r.members)) || []);
+
+export const im = {
+  async conversations() { return items(await get('/api/v1/conversations')); },
+  conversation(id) { return get('/api/v1/conversations/' + enc(id)); },
+  async history(id, { before, after, limit = 30 } = {}) {
+    return items(await get('/api/v1/conversations/' + enc(id) + '/messages' + qs({ before, after, limit })));
+  },
+  async members(id) {
+    const out = [];
+    let cursor = '';
+    for (let i = 0; i < 50; i++) {
+      const r = await get('/api/v1/conversations/' + enc(id) + '/members' + qs({ cursor, limit: 200 }));
+      out.push(...items(r));
+      cursor = r && r.next_cursor;
+      if (!cursor) break;
+    }
+    return out;
+  },
+  send(id, body) {
+    return viaSocket('send', { conversation_id: id, ...body }, () => post('/api/v1/conversations/' + enc(id) + '/messages', body));
+  },
+  edit(msgId, text) {
+    return viaSocket('edit', { message_id: msgId, text }, () => patch('/api/v1/messages/' + enc(msgId), { text }));
+  },
+  recall(msgId) {
+    return viaSocket('recall', { message_id: msgId }, () => post('/api/v1/messages/' + enc(msgId) + '/recall', {}));
+  },
+  react(msgId, emoji, add) {
+    return viaSocket('react', { message_id: msgId, emoji, remove: !add }, () => (add
+      ? put('/api/v1/messages/' + enc(msgId) + '/reactions/' + enc(emoji), {})
+      : del('/api/v1/messages/' + enc(msgId) + '/reactions/' + enc(emoji))));
+  },
+  read(convId, seq) {
+    return viaSocket('read', { conversation_id: convId, seq }, () => post('/api/v1/conversations/' + enc(convId) + '/read', { seq }));
+  },
+  typing(convId) { if (session.socket) session.socket.send('typing', { conversation_id: convId }); },
+  receipts(msgId) { return get('/api/v1/messages/' + enc(msgId) + '/receipts'); },
+  ack(msgId) { return post('/api/v1/messages/' + enc(msgId) + '/ack', {}); },
+  acks(msgId) { return get('/api/v1/messages/' + enc(msgId) + '/acks'); },
+  direct(userId) { return post('/api/v1/conversations/direct', { user_id: userId }); },
+  upload(file) {
+    const fd = new FormData();
+    fd.append('file', file, file.name);
+    return api('POST', '/api/v1/files', fd);
+  },
+  fileURL(fileId) { return '/api/v1/files/' + enc(fileId); },
+};

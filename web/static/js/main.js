@@ -1,0 +1,157 @@
+// The client's entry point: who is signed in, the shell around the views and
+// a hash router (#/chat/<id>, #/directory, #/approvals …) so a reload or a
+// shared link lands on the same screen.
+import { h, mount, avatar } from './h.js';
+import { t, getLang, setLang } from './i18n.js';
+import { get, del, setUnauthenticatedHandler } from './api.js';
+import { session } from './session.js';
+import { renderLogin } from './views/login.js';
+import { ChatView } from './views/chat.js';
+import { DirectoryView } from './views/directory.js';
+import { ApprovalsView } from './views/approvals.js';
+import { PlaceholderView } from './views/placeholder.js';
+import { Socket } from './ws.js';
+import { people } from './people.js';
+
+const root = document.getElementById('app');
+root.classList.remove('boot');
+
+const tabs = [
+  { id: 'chat', icon: '💬', label: 'nav.chat' },
+  { id: 'directory', icon: '👥', label: 'nav.directory' },
+  { id: 'approvals', icon: '📝', label: 'nav.approvals' },
+  { id: 'apps', icon: '🧩', label: 'nav.apps' },
+  { id: 'admin', icon: '⚙️', label: 'nav.admin' },
+];
+
+let current = null; // { id, view }
+let views = {};
+
+function route() {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  return { tab: parts[0] || 'chat', rest: parts.slice(1) };
+}
+
+export function navigate(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+async function boot() {
+  setUnauthenticatedHandler(() => signedOut());
+  try {
+    const me = await get('/api/v1/me', { quiet401: true });
+    signedIn(me.user || me);
+  } catch (e) {
+    // Not signed in (401) is the normal first visit; only a server that
+    // cannot be reached or fails is worth a message.
+    showLogin(e.status === 0 || e.status >= 500 ? e.display : '');
+  }
+}
+
+function showLogin(error) {
+  session.close();
+  document.title = t('app.title');
+  mount(root, renderLogin({ error, onSignedIn: signedIn, onLang: () => showLogin() }));
+}
+
+function signedOut() {
+  session.user = null;
+  views = {};
+  current = null;
+  showLogin(t('login.expired'));
+}
+
+function signedIn(user) {
+  session.user = user;
+  people.remember(user.id, { name: user.display_name || user.login });
+  session.socket = new Socket('/api/v1/ws');
+  session.socket.start();
+  views = {};
+  current = null;
+  shell();
+  // Chat exists from sign-in on so unread counts and notifications run
+  // whatever tab is open.
+  viewFor('chat');
+  render();
+}
+
+let mainEl, railButtons, netBanner;
+
+function shell() {
+  const user = session.user;
+  railButtons = {};
+  const rail = h('nav', { class: 'rail', 'aria-label': t('nav.main') },
+    h('div', { class: 'brand', 'aria-hidden': 'true' }, 'R'),
+    h('ul', { class: 'rail-tabs', role: 'list' },
+      tabs.map((tab) => {
+        const b = h('a', { href: '#/' + tab.id, class: 'rail-tab', 'data-tab': tab.id },
+          h('span', { class: 'rail-icon', 'aria-hidden': 'true' }, tab.icon),
+          h('span', { class: 'rail-label' }, t(tab.label)),
+          h('span', { class: 'badge', hidden: true, 'data-badge': tab.id }));
+        railButtons[tab.id] = b;
+        return h('li', null, b);
+      })),
+    h('div', { class: 'rail-foot' },
+      h('button', {
+        class: 'rail-lang', type: 'button', 'data-testid': 'lang-switch',
+        'aria-label': t('lang.switch'), onclick: () => { setLang(getLang() === 'en' ? 'zh-CN' : 'en'); views = {}; current = null; shell(); render(); },
+      }, getLang() === 'en' ? '中文' : 'EN'),
+      h('button', {
+        class: 'rail-me', type: 'button', 'aria-label': t('nav.signout') + ' · ' + (user.display_name || user.login),
+        title: t('nav.signout'), 'data-testid': 'signout',
+        onclick: async () => {
+          if (!confirm(t('nav.signout.confirm'))) return;
+          try { await del('/api/v1/sessions/current'); } catch { /* signed out anyway */ }
+          session.user = null; views = {}; current = null; showLogin();
+        },
+      }, avatar(user.id, user.display_name || user.login, 32))));
+  netBanner = h('div', { class: 'net-banner', role: 'status', hidden: true });
+  mainEl = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  mount(root, h('div', { class: 'app' },
+    h('a', { class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); mainEl.focus(); } }, t('nav.skip')),
+    rail, h('div', { class: 'content' }, netBanner, mainEl)));
+  session.socket.on('state', (s) => {
+    netBanner.hidden = s === 'open';
+    netBanner.textContent = s === 'open' ? '' : t('net.reconnecting');
+  });
+  session.on('unread', (n) => {
+    const b = root.querySelector('[data-badge="chat"]');
+    if (!b) return;
+    b.hidden = !n;
+    b.textContent = n > 99 ? '99+' : String(n);
+    document.title = (n ? `(${n}) ` : '') + t('app.title');
+  });
+}
+
+function viewFor(tab) {
+  if (!views[tab]) {
+    switch (tab) {
+      case 'chat': views[tab] = new ChatView(); break;
+      case 'directory': views[tab] = new DirectoryView(); break;
+      case 'approvals': views[tab] = new ApprovalsView(); break;
+      default: views[tab] = new PlaceholderView(tab);
+    }
+  }
+  return views[tab];
+}
+
+function render() {
+  if (!session.user) return;
+  const { tab, rest } = route();
+  const known = tabs.some((x) => x.id === tab) ? tab : 'chat';
+  for (const [id, b] of Object.entries(railButtons)) {
+    if (id === known) b.setAttribute('aria-current', 'page');
+    else b.removeAttribute('aria-current');
+  }
+  const view = viewFor(known);
+  if (!current || current.id !== known) {
+    if (current && current.view.hide) current.view.hide();
+    mount(mainEl, view.el);
+    current = { id: known, view };
+  }
+  view.show(rest);
+}
+
+window.addEventListener('hashchange', render);
+boot();

@@ -1,0 +1,54 @@
+// Names and cards of people, by user id, fetched from the directory once and
+// kept for the session. Views render an id at once and update when the name
+// arrives.
+import { Emitter } from './emitter.js';
+import { get } from './api.js';
+
+class People extends Emitter {
+  constructor() {
+    super();
+    this.cache = new Map();
+    this.waiting = new Set();
+    this.timer = null;
+  }
+  remember(id, info) {
+    const prev = this.cache.get(id) || {};
+    this.cache.set(id, { ...prev, ...info, id });
+  }
+  /** The cached person (maybe only {id}); schedules a fetch when unknown. */
+  get(id) {
+    const p = this.cache.get(id);
+    if (p && p.name) return p;
+    if (id && !this.waiting.has(id)) {
+      this.waiting.add(id);
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.flush(), 20);
+    }
+    return p || { id, name: '' };
+  }
+  name(id, fallback = '…') { return this.get(id).name || fallback; }
+
+  async flush() {
+    const ids = [...this.waiting];
+    this.waiting.clear();
+    await Promise.all(ids.map(async (id) => {
+      try {
+        const s = await get('/api/v1/staff/' + encodeURIComponent(id));
+        this.remember(id, fromStaff(s));
+      } catch {
+        this.remember(id, { name: this.cache.get(id)?.name || id.slice(-6), missing: true });
+      }
+    }));
+    this.emit('change', ids);
+  }
+}
+
+export function fromStaff(s) {
+  return {
+    id: s.id, name: s.name, position: s.position, title: s.title, phone: s.phone, email: s.email,
+    employee_no: s.employee_no, status: s.status, department_ids: s.department_ids,
+    primary_department_id: s.primary_department_id, department_names: s.department_names,
+  };
+}
+
+export const people = new People();

@@ -1,0 +1,1086 @@
+// Chat: the conversation list, the message view and the composer. The
+// server is the record; this view keeps what it has shown keyed by message
+// id and seq, so replays after a reconnect and the echo of our own sends
+// never show a message twice.
+import { h, mount, avatar } from '../h.js';
+import { t, fmtTime } from '../i18n.js';
+import { im } from '../imapi.js';
+import { session } from '../session.js';
+import { people } from '../people.js';
+import { openDialog } from '../dialog.js';
+import { uuid, debounce, phone } from '../util.js';
+
+const EMOJI = ['😀', '😄', '😊', '🙂', '😉', '😂', '🤔', '😮', '😢', '😷', '👍', '👌', '🙏', '👏', '💪', '✅', '❌', '❤️', '🌹', '☕', '🎉', '🔥', '⚠️', '🏥'];
+const QUICK_REACTIONS = ['👍', '✅', '🙏', '❤️', '😄', '👌'];
+const PAGE = 30;
+const TYPING_SEND_EVERY = 3000;
+const TYPING_SHOW_FOR = 6000;
+
+/** Per-conversation state: messages by id, ordered seqs, pending sends, members' read positions. */
+class ConvState {
+  constructor(id) {
+    this.id = id;
+    this.msgs = new Map(); // id → message
+    this.order = []; // message ids sorted by seq
+    this.pending = new Map(); // client_msg_id → pending send
+    this.members = null; // Map user id → member (read_seq, joined_seq)
+    this.loadedAll = false;
+    this.loading = false;
+    this.loaded = false;
+  }
+  minSeq() { return this.order.length ? this.msgs.get(this.order[0]).seq : 0; }
+  maxSeq() { return this.order.length ? this.msgs.get(this.order[this.order.length - 1]).seq : 0; }
+  /** Insert or replace; returns 'new', 'updated' or 'same'. */
+  put(m) {
+    const prev = this.msgs.get(m.id);
+    this.msgs.set(m.id, m);
+    if (prev) return 'updated';
+    // Binary insert by seq: history pages and live events arrive in any order.
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.msgs.get(this.order[mid]).seq < m.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    this.order.splice(lo, 0, m.id);
+    return 'new';
+  }
+}
+
+export class ChatView {
+  constructor() {
+    this.me = session.user.id;
+    this.convs = new Map();
+    this.states = new Map();
+    this.openId = null;
+    this.typing = new Map(); // user id → timeout, for the open conversation
+    this.lastTypingSent = 0;
+    this.replyTo = null;
+    this.editing = null;
+    this.urgent = false;
+    this.mentions = new Map(); // name → user id, for the draft
+    this.filter = '';
+    this.build();
+    this.subscribe();
+    this.loadConversations();
+  }
+
+  // ---------- layout ----------
+
+  build() {
+    this.searchInput = h('input', {
+      type: 'search', class: 'search', placeholder: t('chat.search'), 'aria-label': t('chat.search'),
+      oninput: () => { this.filter = this.searchInput.value.trim().toLowerCase(); this.renderList(); },
+    });
+    this.listEl = h('ul', { class: 'conv-list', role: 'list', 'aria-label': t('chat.conversations') });
+    this.listStatus = h('p', { class: 'muted center', role: 'status' });
+    const canNotify = 'Notification' in window && window.isSecureContext;
+    this.notifyBtn = h('button', {
+      type: 'button', class: 'icon-btn', title: t('chat.notify.enable'), 'aria-label': t('chat.notify.enable'),
+      hidden: !canNotify || Notification.permission !== 'default',
+      onclick: async () => { await Notification.requestPermission(); this.notifyBtn.hidden = Notification.permission !== 'default'; },
+    }, '🔔');
+    this.listPane = h('aside', { class: 'list-pane', 'aria-label': t('chat.conversations') },
+      h('header', { class: 'pane-head' }, h('h1', null, t('nav.chat')), this.notifyBtn),
+      h('div', { class: 'pane-search' }, this.searchInput),
+      this.listStatus,
+      this.listEl);
+
+    this.titleEl = h('h2', { id: 'conv-title', class: 'conv-title' });
+    this.subEl = h('span', { class: 'muted conv-sub' });
+    this.historyStatus = h('div', { class: 'history-status muted', role: 'status' });
+    this.msgList = h('ol', { class: 'msg-list', 'aria-label': t('chat.messages') });
+    this.scrollEl = h('div', {
+      class: 'msg-scroll', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: '0',
+      'aria-labelledby': 'conv-title', onscroll: () => this.onScroll(),
+    }, this.historyStatus, this.msgList);
+    this.newBelow = h('button', { type: 'button', class: 'new-below', hidden: true, onclick: () => this.scrollToBottom() }, t('chat.newbelow'));
+    this.typingEl = h('div', { class: 'typing muted', 'aria-live': 'polite' });
+    this.buildComposer();
+    this.emptyEl = h('div', { class: 'empty-conv' }, h('div', { class: 'empty-mark', 'aria-hidden': 'true' }, '💬'), h('p', { class: 'muted' }, t('chat.pick')));
+    this.convEl = h('div', { class: 'conv', hidden: true },
+      h('header', { class: 'msg-head' },
+        h('a', { href: '#/chat', class: 'back icon-btn', 'aria-label': t('common.back') }, '‹'),
+        h('div', { class: 'msg-head-text' }, this.titleEl, this.subEl)),
+      h('div', { class: 'msg-scroll-wrap' }, this.scrollEl, this.newBelow),
+      this.typingEl,
+      this.composer);
+    this.msgPane = h('section', { class: 'msg-pane', 'aria-label': t('chat.messages') }, this.emptyEl, this.convEl);
+    this.el = h('div', { class: 'split chat', 'data-pane': 'list' }, this.listPane, this.msgPane);
+
+    document.addEventListener('visibilitychange', () => this.markReadSoon());
+    window.addEventListener('focus', () => this.markReadSoon());
+    this.markReadSoon = debounce(() => this.markRead(), 250);
+  }
+
+  buildComposer() {
+    this.input = h('textarea', {
+      class: 'composer-input', rows: '1', placeholder: t('chat.placeholder'), 'aria-label': t('chat.placeholder'),
+      'data-testid': 'composer',
+      onkeydown: (e) => this.onComposerKey(e),
+      oninput: () => { this.autoGrow(); this.onDraftInput(); },
+    });
+    this.replyBar = h('div', { class: 'reply-bar', hidden: true });
+    this.mentionBox = h('ul', { class: 'mention-box', role: 'listbox', hidden: true, 'aria-label': t('chat.mention') });
+    this.emojiBox = h('div', { class: 'emoji-box', hidden: true, role: 'group', 'aria-label': t('chat.emoji') },
+      EMOJI.map((e) => h('button', { type: 'button', class: 'emoji', 'aria-label': e, onclick: () => { this.insert(e); this.emojiBox.hidden = true; this.input.focus(); } }, e)));
+    this.fileInput = h('input', { type: 'file', hidden: true, onchange: () => this.sendFiles([...this.fileInput.files]) });
+    this.urgentBtn = h('button', {
+      type: 'button', class: 'tool urgent-toggle', 'aria-pressed': 'false', title: t('chat.urgent.toggle'),
+      onclick: () => { this.urgent = !this.urgent; this.urgentBtn.setAttribute('aria-pressed', String(this.urgent)); },
+    }, h('span', { 'aria-hidden': 'true' }, '❗'), h('span', { class: 'tool-label' }, t('chat.urgent.toggle')));
+    this.sendBtn = h('button', { type: 'submit', class: 'primary send' }, t('chat.send'));
+    this.composer = h('form', {
+      class: 'composer', 'aria-label': t('chat.composer'),
+      onsubmit: (e) => { e.preventDefault(); this.submit(); },
+      ondragover: (e) => e.preventDefault(),
+      ondrop: (e) => { e.preventDefault(); this.sendFiles([...e.dataTransfer.files]); },
+    },
+    this.replyBar,
+    h('div', { class: 'toolbar' },
+      h('button', { type: 'button', class: 'tool', 'aria-label': t('chat.emoji'), title: t('chat.emoji'), 'aria-expanded': 'false',
+        onclick: (e) => { this.emojiBox.hidden = !this.emojiBox.hidden; e.currentTarget.setAttribute('aria-expanded', String(!this.emojiBox.hidden)); } }, '😊'),
+      h('button', { type: 'button', class: 'tool', 'aria-label': t('chat.attach'), title: t('chat.attach'), onclick: () => this.fileInput.click() }, '📎'),
+      this.urgentBtn,
+      this.fileInput),
+    this.emojiBox,
+    this.mentionBox,
+    h('div', { class: 'composer-row' }, this.input, this.sendBtn),
+    h('p', { class: 'hint muted' }, t('chat.hint')));
+  }
+
+  show(rest) {
+    const id = rest[0];
+    if (id) this.openConversation(id);
+    else this.closeConversation();
+  }
+
+  // ---------- conversation list ----------
+
+  async loadConversations() {
+    this.listStatus.textContent = this.convs.size ? '' : t('common.loading');
+    try {
+      const list = await im.conversations();
+      this.convs = new Map(list.map((c) => [c.id, c]));
+      this.listStatus.textContent = list.length ? '' : t('chat.none');
+      this.renderList();
+      if (this.openId) this.renderHead();
+    } catch (e) {
+      this.listStatus.textContent = e.display || String(e);
+    }
+  }
+
+  convName(c) {
+    if (!c) return '';
+    if (c.kind === 'direct') {
+      const other = this.directPeer(c);
+      if (other) return people.name(other, c.name || '…');
+    }
+    return c.name || t('chat.unnamed');
+  }
+
+  /** The other person of a direct chat, from the members we know or the conversation's fields. */
+  directPeer(c) {
+    if (c.peer_id) return c.peer_id;
+    if (c.other_user_id) return c.other_user_id;
+    if (Array.isArray(c.member_ids)) return c.member_ids.find((x) => x !== this.me);
+    const st = this.states.get(c.id);
+    if (st && st.members) for (const id of st.members.keys()) if (id !== this.me) return id;
+    return '';
+  }
+
+  preview(c) {
+    const m = c.last_message;
+    if (!m) return '';
+    if (m.recalled_at) return m.sender_id === this.me ? t('chat.recalled.you') : t('chat.recalled.other', { name: people.name(m.sender_id) });
+    const body = m.kind === 'image' ? t('chat.kind.image') : m.kind === 'file' ? t('chat.kind.file') : m.text;
+    const who = c.kind !== 'direct' && m.sender_id !== this.me ? people.name(m.sender_id) + ': ' : '';
+    return (m.urgent ? '[' + t('chat.urgent') + '] ' : '') + who + body;
+  }
+
+  sortedConvs() {
+    return [...this.convs.values()].sort((a, b) => {
+      if (!!b.pinned !== !!a.pinned) return b.pinned ? 1 : -1;
+      const at = Date.parse(a.last_message_at || a.updated_at || a.created_at || 0) || 0;
+      const bt = Date.parse(b.last_message_at || b.updated_at || b.created_at || 0) || 0;
+      return bt - at;
+    });
+  }
+
+  renderList() {
+    const items = this.sortedConvs().filter((c) => !this.filter || this.convName(c).toLowerCase().includes(this.filter)
+      || (c.last_message && (c.last_message.text || '').toLowerCase().includes(this.filter)));
+    mount(this.listEl, items.map((c) => {
+      const name = this.convName(c);
+      const unread = c.unread || 0;
+      return h('li', null, h('a', {
+        href: '#/chat/' + encodeURIComponent(c.id), class: 'conv-item', 'data-conv': c.id,
+        'aria-current': c.id === this.openId ? 'true' : null,
+        'aria-label': name + (unread ? ' · ' + t('chat.unread.aria', { n: unread }) : ''),
+      },
+      avatar(c.kind === 'direct' ? this.directPeer(c) || c.id : c.id, name, 40),
+      h('span', { class: 'conv-main' },
+        h('span', { class: 'conv-line' },
+          h('span', { class: 'conv-name' }, name, c.kind === 'department' ? h('span', { class: 'tag' }, t('chat.dept')) : null),
+          h('span', { class: 'conv-time muted' }, fmtTime(c.last_message_at || (c.last_message && c.last_message.created_at), false) || '')),
+        h('span', { class: 'conv-line' },
+          h('span', { class: 'conv-preview muted' }, this.preview(c)),
+          unread ? h('span', { class: ['badge', c.muted && 'muted-badge'], 'data-testid': 'unread' }, unread > 99 ? '99+' : String(unread)) : null))));
+    }));
+    if (this.filter && !items.length) this.listEl.appendChild(h('li', { class: 'muted center' }, t('chat.nomatch')));
+    let total = 0;
+    for (const c of this.convs.values()) if (!c.muted) total += c.unread || 0;
+    session.emit('unread', total);
+  }
+
+  // ---------- the open conversation ----------
+
+  state(id) {
+    if (!this.states.has(id)) this.states.set(id, new ConvState(id));
+    return this.states.get(id);
+  }
+
+  async openConversation(id) {
+    this.el.dataset.pane = 'conv';
+    if (this.openId === id) { this.markReadSoon(); return; }
+    this.openId = id;
+    this.replyTo = null;
+    this.editing = null;
+    this.renderReplyBar();
+    this.clearTyping();
+    this.emptyEl.hidden = true;
+    this.convEl.hidden = false;
+    this.renderList();
+    if (!this.convs.has(id)) {
+      try { const c = await im.conversation(id); this.convs.set(id, c.conversation || c); this.renderList(); } catch (e) {
+        this.historyStatus.textContent = e.display;
+      }
+    }
+    this.renderHead();
+    const st = this.state(id);
+    mount(this.msgList);
+    this.msgEls = new Map();
+    if (!st.loaded) {
+      await this.loadLatest(st);
+    } else {
+      this.renderAllMessages(st);
+      this.scrollToBottom();
+    }
+    if (!st.members) this.loadMembers(st);
+    if (!phone()) this.input.focus();
+    this.markReadSoon();
+  }
+
+  closeConversation() {
+    this.el.dataset.pane = 'list';
+    this.openId = null;
+    this.emptyEl.hidden = false;
+    this.convEl.hidden = true;
+    this.renderList();
+  }
+
+  hide() {}
+
+  renderHead() {
+    const c = this.convs.get(this.openId);
+    this.titleEl.textContent = this.convName(c) || '…';
+    this.subEl.textContent = c && c.kind !== 'direct' && c.member_count ? t('chat.members', { n: c.member_count }) : '';
+    this.composer.hidden = false;
+  }
+
+  async loadMembers(st) {
+    try {
+      const list = await im.members(st.id);
+      st.members = new Map(list.map((m) => [m.user_id, m]));
+      if (this.openId === st.id) {
+        this.renderHead();
+        this.refreshReceipts(st);
+      }
+      this.renderList();
+    } catch { /* receipts stay hidden */ }
+  }
+
+  async loadLatest(st) {
+    st.loading = true;
+    this.historyStatus.textContent = t('common.loading');
+    try {
+      const page = await im.history(st.id, { limit: PAGE });
+      for (const m of page) st.put(m);
+      st.loaded = true;
+      st.loadedAll = page.length < PAGE;
+      if (this.openId === st.id) {
+        this.renderAllMessages(st);
+        this.scrollToBottom();
+      }
+    } catch (e) {
+      this.historyStatus.textContent = e.display;
+      return;
+    } finally {
+      st.loading = false;
+    }
+    this.updateHistoryStatus(st);
+  }
+
+  async loadOlder() {
+    const st = this.states.get(this.openId);
+    if (!st || st.loading || st.loadedAll || !st.loaded) return;
+    st.loading = true;
+    this.historyStatus.textContent = t('common.loading');
+    const before = st.minSeq();
+    try {
+      const page = await im.history(st.id, { before, limit: PAGE });
+      st.loadedAll = page.length < PAGE;
+      if (this.openId !== st.id) { for (const m of page) st.put(m); return; }
+      // Keep the reader's place: measure from the bottom before and after.
+      const fromBottom = this.scrollEl.scrollHeight - this.scrollEl.scrollTop;
+      for (const m of page) if (st.put(m) === 'new') this.placeMessage(st, m);
+      this.scrollEl.scrollTop = this.scrollEl.scrollHeight - fromBottom;
+    } catch (e) {
+      this.historyStatus.textContent = e.display;
+      return;
+    } finally {
+      st.loading = false;
+    }
+    this.updateHistoryStatus(st);
+  }
+
+  updateHistoryStatus(st) {
+    if (this.openId !== st.id) return;
+    this.historyStatus.textContent = st.loadedAll ? (st.order.length ? t('chat.start') : t('chat.empty')) : '';
+  }
+
+  onScroll() {
+    if (this.scrollEl.scrollTop < 120) this.loadOlder();
+    if (this.nearBottom()) { this.newBelow.hidden = true; this.markReadSoon(); }
+  }
+
+  nearBottom() { return this.scrollEl.scrollHeight - this.scrollEl.scrollTop - this.scrollEl.clientHeight < 80; }
+
+  scrollToBottom() {
+    this.scrollEl.scrollTop = this.scrollEl.scrollHeight;
+    this.newBelow.hidden = true;
+    this.markReadSoon();
+  }
+
+  renderAllMessages(st) {
+    this.msgEls = new Map();
+    mount(this.msgList, st.order.map((id) => this.messageEl(st, st.msgs.get(id))));
+    for (const p of st.pending.values()) this.msgList.appendChild(this.pendingEl(st, p));
+    this.updateHistoryStatus(st);
+  }
+
+  /** Put a new message element in seq order among those shown. */
+  placeMessage(st, m) {
+    const el = this.messageEl(st, m);
+    const idx = st.order.indexOf(m.id);
+    const nextId = st.order[idx + 1];
+    const next = nextId && this.msgEls.get(nextId);
+    if (next) this.msgList.insertBefore(el, next);
+    else {
+      const firstPending = this.msgList.querySelector('.msg.pending');
+      if (firstPending) this.msgList.insertBefore(el, firstPending);
+      else this.msgList.appendChild(el);
+    }
+  }
+
+  rerender(st, m) {
+    const old = this.msgEls.get(m.id);
+    if (!old) return;
+    const el = this.messageEl(st, m);
+    old.replaceWith(el);
+  }
+
+  // ---------- one message ----------
+
+  messageEl(st, m) {
+    const mine = m.sender_id === this.me;
+    const name = mine ? (session.user.display_name || session.user.login) : people.name(m.sender_id);
+    const c = this.convs.get(st.id);
+    let body;
+    if (m.recalled_at) {
+      body = h('div', { class: 'recalled muted' }, mine ? t('chat.recalled.you') : t('chat.recalled.other', { name }));
+    } else {
+      body = h('div', { class: 'bubble' },
+        m.reply_quote || m.reply_to_id ? h('blockquote', { class: 'quote' }, m.reply_quote || t('chat.quote.gone')) : null,
+        this.content(m));
+    }
+    const el = h('li', {
+      class: ['msg', mine && 'mine', m.urgent && 'urgent', m.recalled_at && 'is-recalled'],
+      id: 'msg-' + m.id, 'data-seq': m.seq, 'data-id': m.id,
+    },
+    mine ? null : avatar(m.sender_id, name, 36),
+    h('div', { class: 'msg-body' },
+      h('div', { class: 'msg-meta' },
+        c && c.kind === 'direct' && !mine ? null : h('span', { class: 'msg-name' }, name),
+        h('time', { class: 'muted', datetime: m.created_at }, fmtTime(m.created_at)),
+        m.edited_at && !m.recalled_at ? h('span', { class: 'muted' }, t('chat.edited')) : null,
+        m.urgent ? h('span', { class: 'ding' }, t('chat.urgent')) : null),
+      h('div', { class: 'msg-row' },
+        body,
+        m.recalled_at ? null : h('button', {
+          type: 'button', class: 'msg-more icon-btn', 'aria-label': t('chat.actions'), 'aria-haspopup': 'menu',
+          onclick: (e) => this.openMenu(e.currentTarget, st, m),
+        }, '⋯')),
+      m.recalled_at ? null : this.reactionsEl(m),
+      h('div', { class: 'msg-foot' }, this.receiptEl(st, m), this.urgentEl(st, m))));
+    this.msgEls.set(m.id, el);
+    return el;
+  }
+
+  /** Text with mentions highlighted, built from text nodes only. */
+  content(m) {
+    if (m.kind === 'image' && m.file_id) {
+      const url = im.fileURL(m.file_id);
+      return h('a', { href: url, target: '_blank', rel: 'noopener', class: 'image-link', 'aria-label': t('chat.kind.image') + ' ' + (m.text || '') },
+        h('img', { src: url + '?thumb=1', alt: m.text || t('chat.kind.image'), loading: 'lazy', class: 'msg-image' }));
+    }
+    if (m.kind === 'file' && m.file_id) {
+      return h('a', { href: im.fileURL(m.file_id), class: 'file-link', download: m.text || true }, '📄 ', m.text || t('chat.kind.file'));
+    }
+    const text = m.text || '';
+    const names = [];
+    for (const id of m.mentions || []) {
+      const n = id === this.me ? (session.user.display_name || session.user.login) : people.name(id, '');
+      if (n) names.push(n);
+    }
+    if (m.mention_all) names.push(t('chat.mention.all'));
+    const out = h('div', { class: 'text' });
+    if (!names.length) { out.textContent = text; return out; }
+    const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const re = new RegExp('@(' + names.map(esc).join('|') + ')', 'g');
+    let last = 0;
+    for (const match of text.matchAll(re)) {
+      out.append(text.slice(last, match.index));
+      const isMe = match[1] === (session.user.display_name || session.user.login) || match[1] === t('chat.mention.all');
+      out.append(h('span', { class: ['mention', isMe && 'mention-me'] }, match[0]));
+      last = match.index + match[0].length;
+    }
+    out.append(text.slice(last));
+    return out;
+  }
+
+  reactionsEl(m) {
+    if (!m.reactions || !m.reactions.length) return null;
+    return h('div', { class: 'reactions' }, m.reactions.filter((r) => r.user_ids && r.user_ids.length).map((r) => {
+      const mine = r.user_ids.includes(this.me);
+      const who = r.user_ids.map((id) => (id === this.me ? t('chat.you') : people.name(id))).join('、');
+      return h('button', {
+        type: 'button', class: ['reaction', mine && 'on'], 'aria-pressed': String(mine), title: who,
+        'aria-label': t('chat.reaction.aria', { emoji: r.emoji, n: r.user_ids.length, who }),
+        onclick: () => this.react(m, r.emoji, !mine),
+      }, r.emoji, ' ', String(r.user_ids.length));
+    }));
+  }
+
+  /** "3 人未读" under my own messages, from the members' read positions. */
+  readers(st, m) {
+    if (!st.members) return null;
+    const read = [];
+    const unread = [];
+    for (const mem of st.members.values()) {
+      if (mem.user_id === m.sender_id) continue;
+      if ((mem.joined_seq || 0) >= m.seq) continue;
+      if ((mem.read_seq || 0) >= m.seq) read.push(mem.user_id); else unread.push(mem.user_id);
+    }
+    return { read, unread };
+  }
+
+  receiptEl(st, m) {
+    const c = this.convs.get(st.id);
+    if (m.sender_id !== this.me || m.recalled_at || (c && c.receipts_off)) return null;
+    const r = this.readers(st, m);
+    if (!r) return null;
+    const label = r.unread.length === 0 ? t('chat.read.all') : c && c.kind === 'direct' ? t('chat.read.none1') : t('chat.unread.n', { n: r.unread.length });
+    return h('button', {
+      type: 'button', class: ['receipt', r.unread.length === 0 && 'all-read'], 'data-testid': 'receipt',
+      'aria-label': label + ' · ' + t('chat.receipts.open'),
+      onclick: () => this.showReceipts(st, m),
+    }, label);
+  }
+
+  refreshReceipts(st) {
+    if (this.openId !== st.id) return;
+    for (const id of st.order) {
+      const m = st.msgs.get(id);
+      if (m.sender_id !== this.me) continue;
+      const el = this.msgEls.get(id);
+      if (!el) continue;
+      const foot = el.querySelector('.msg-foot');
+      const old = foot.querySelector('.receipt');
+      const neu = this.receiptEl(st, m);
+      if (old && neu) old.replaceWith(neu);
+      else if (neu) foot.prepend(neu);
+      else if (old) old.remove();
+    }
+    if (this.receiptDialog && this.receiptDialog.st === st) this.receiptDialog.render();
+  }
+
+  showReceipts(st, m) {
+    const body = h('div', { class: 'receipt-cols' });
+    const render = () => {
+      const r = this.readers(st, m) || { read: [], unread: [] };
+      const col = (title, ids) => h('section', { class: 'receipt-col' },
+        h('h3', null, title, ' ', h('span', { class: 'count' }, String(ids.length))),
+        h('ul', { class: 'people' }, ids.map((id) => h('li', null, avatar(id, people.name(id), 28), h('span', null, people.name(id))))));
+      mount(body, col(t('chat.receipts.unread'), r.unread), col(t('chat.receipts.read'), r.read));
+    };
+    render();
+    this.receiptDialog = { st, render };
+    openDialog(t('chat.receipts.title'), body, { onClose: () => { this.receiptDialog = null; } });
+  }
+
+  urgentEl(st, m) {
+    if (!m.urgent || m.recalled_at) return null;
+    if (m.sender_id === this.me) {
+      const acked = m.acked_by || m.acks || null;
+      const pending = acked && st.members ? [...st.members.keys()].filter((id) => id !== this.me && !acked.includes(id)) : null;
+      return h('button', {
+        type: 'button', class: 'ack-status', 'data-testid': 'ack-status',
+        onclick: () => this.showAcks(st, m),
+      }, pending ? (pending.length ? t('chat.ack.pending', { n: pending.length }) : t('chat.ack.all')) : t('chat.ack.view'));
+    }
+    const done = (m.acked_by || m.acks || []).includes(this.me) || m.acked;
+    if (done) return h('span', { class: 'acked' }, '✓ ' + t('chat.ack.done'));
+    return h('button', {
+      type: 'button', class: 'primary small ack', 'data-testid': 'ack',
+      onclick: async (e) => {
+        const b = e.currentTarget;
+        b.disabled = true;
+        try {
+          const res = await im.ack(m.id);
+          const updated = res && res.id ? res : { ...m, acked: true, acked_by: [...(m.acked_by || []), this.me] };
+          st.put(updated);
+          this.rerender(st, updated);
+        } catch (err) {
+          b.disabled = false;
+          this.toast(err.display);
+        }
+      },
+    }, t('chat.ack'));
+  }
+
+  async showAcks(st, m) {
+    const body = h('div', { class: 'receipt-cols' }, h('p', { class: 'muted' }, t('common.loading')));
+    openDialog(t('chat.ack.title'), body);
+    try {
+      const r = await im.acks(m.id);
+      const acked = r.acked || r.acked_by || [];
+      const pending = r.pending || r.unacked || [];
+      const col = (title, ids) => h('section', { class: 'receipt-col' },
+        h('h3', null, title, ' ', h('span', { class: 'count' }, String(ids.length))),
+        h('ul', { class: 'people' }, ids.map((id) => h('li', null, avatar(id, people.name(id), 28), h('span', null, people.name(id))))));
+      mount(body, col(t('chat.ack.no'), pending), col(t('chat.ack.yes'), acked));
+    } catch (e) {
+      mount(body, h('p', { class: 'form-error' }, e.display));
+    }
+  }
+
+  // ---------- message actions ----------
+
+  openMenu(anchor, st, m) {
+    this.closeMenu();
+    const mine = m.sender_id === this.me;
+    const item = (label, fn) => h('button', { type: 'button', role: 'menuitem', onclick: () => { this.closeMenu(); fn(); } }, label);
+    const menu = h('div', { class: 'menu', role: 'menu', 'aria-label': t('chat.actions') },
+      h('div', { class: 'menu-reactions', role: 'group', 'aria-label': t('chat.react') },
+        QUICK_REACTIONS.map((e) => h('button', {
+          type: 'button', role: 'menuitem', class: 'emoji', 'aria-label': t('chat.react') + ' ' + e,
+          onclick: () => { this.closeMenu(); const r = (m.reactions || []).find((x) => x.emoji === e); this.react(m, e, !(r && r.user_ids.includes(this.me))); },
+        }, e))),
+      item(t('chat.reply'), () => { this.replyTo = m; this.renderReplyBar(); this.input.focus(); }),
+      m.kind === 'text' || !m.kind ? item(t('chat.copy'), () => navigator.clipboard && navigator.clipboard.writeText(m.text || '')) : null,
+      mine && (m.kind === 'text' || !m.kind) ? item(t('chat.edit'), () => this.startEdit(m)) : null,
+      mine ? item(t('chat.recall'), () => this.recall(m)) : null);
+    const rect = anchor.getBoundingClientRect();
+    document.body.appendChild(menu);
+    const mw = menu.offsetWidth;
+    const mh = menu.offsetHeight;
+    menu.style.left = Math.max(8, Math.min(window.innerWidth - mw - 8, rect.right - mw)) + 'px';
+    menu.style.top = (rect.bottom + mh + 8 > window.innerHeight ? Math.max(8, rect.top - mh - 4) : rect.bottom + 4) + 'px';
+    const first = menu.querySelector('button');
+    if (first) first.focus();
+    const onKey = (e) => {
+      if (e.key === 'Escape') { this.closeMenu(); anchor.focus(); }
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp' || e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+        const btns = [...menu.querySelectorAll('button')];
+        const i = btns.indexOf(document.activeElement);
+        const d = e.key === 'ArrowDown' || e.key === 'ArrowRight' ? 1 : -1;
+        btns[(i + d + btns.length) % btns.length].focus();
+        e.preventDefault();
+      }
+    };
+    const onDoc = (e) => { if (!menu.contains(e.target) && e.target !== anchor) this.closeMenu(); };
+    menu.addEventListener('keydown', onKey);
+    setTimeout(() => document.addEventListener('mousedown', onDoc), 0);
+    this.menu = { el: menu, off: () => document.removeEventListener('mousedown', onDoc) };
+  }
+
+  closeMenu() {
+    if (!this.menu) return;
+    this.menu.off();
+    this.menu.el.remove();
+    this.menu = null;
+  }
+
+  async react(m, emoji, add) {
+    try {
+      const res = await im.react(m.id, emoji, add);
+      if (res && res.id) this.applyMessage(res);
+    } catch (e) { this.toast(e.display); }
+  }
+
+  async recall(m) {
+    if (!confirm(t('chat.recall.confirm'))) return;
+    try {
+      const res = await im.recall(m.id);
+      if (res && res.id) this.applyMessage(res);
+    } catch (e) { this.toast(e.display); }
+  }
+
+  startEdit(m) {
+    this.editing = m;
+    this.replyTo = null;
+    this.input.value = m.text || '';
+    this.renderReplyBar();
+    this.autoGrow();
+    this.input.focus();
+  }
+
+  renderReplyBar() {
+    const target = this.editing || this.replyTo;
+    this.replyBar.hidden = !target;
+    this.sendBtn.textContent = this.editing ? t('chat.save') : t('chat.send');
+    if (!target) { this.replyBar.replaceChildren(); return; }
+    const label = this.editing ? t('chat.editing') : t('chat.replying', { name: people.name(target.sender_id, '') || t('chat.you') });
+    mount(this.replyBar,
+      h('span', { class: 'reply-label' }, label),
+      h('span', { class: 'reply-text muted' }, (target.text || '').slice(0, 80)),
+      h('button', {
+        type: 'button', class: 'icon-btn', 'aria-label': t('common.cancel'),
+        onclick: () => this.cancelReplyEdit(),
+      }, '✕'));
+  }
+
+  cancelReplyEdit() {
+    if (this.editing) this.input.value = '';
+    this.editing = null;
+    this.replyTo = null;
+    this.renderReplyBar();
+    this.autoGrow();
+  }
+
+  // ---------- composing and sending ----------
+
+  onComposerKey(e) {
+    if (!this.mentionBox.hidden && this.mentionKey(e)) return;
+    // Chinese input methods use Enter to commit a candidate: never send then.
+    if (e.isComposing || e.keyCode === 229) return;
+    if (e.key === 'Enter' && !e.shiftKey && !e.ctrlKey && !e.altKey) {
+      e.preventDefault();
+      this.submit();
+    } else if (e.key === 'Escape') {
+      if (!this.emojiBox.hidden) this.emojiBox.hidden = true;
+      else if (this.editing || this.replyTo) this.cancelReplyEdit();
+    } else if (e.key === 'ArrowUp' && !this.input.value) {
+      // Like desktop chat apps: ↑ in an empty box edits my last message.
+      const st = this.states.get(this.openId);
+      const last = st && [...st.order].reverse().map((id) => st.msgs.get(id)).find((m) => m.sender_id === this.me && !m.recalled_at && (m.kind === 'text' || !m.kind));
+      if (last) { e.preventDefault(); this.startEdit(last); }
+    }
+  }
+
+  autoGrow() {
+    this.input.style.height = 'auto';
+    this.input.style.height = Math.min(this.input.scrollHeight, 180) + 'px';
+  }
+
+  insert(s) {
+    const { selectionStart: a, selectionEnd: b, value } = this.input;
+    this.input.value = value.slice(0, a) + s + value.slice(b);
+    this.input.selectionStart = this.input.selectionEnd = a + s.length;
+    this.autoGrow();
+  }
+
+  onDraftInput() {
+    const now = Date.now();
+    if (this.openId && this.input.value && now - this.lastTypingSent > TYPING_SEND_EVERY) {
+      this.lastTypingSent = now;
+      im.typing(this.openId);
+    }
+    this.updateMentionBox();
+  }
+
+  // @ mentions: a list of the conversation's members filtered by what follows "@".
+  updateMentionBox() {
+    const st = this.states.get(this.openId);
+    const before = this.input.value.slice(0, this.input.selectionStart);
+    const match = /@([^\s@]{0,20})$/.exec(before);
+    if (!match || !st || !st.members) { this.mentionBox.hidden = true; return; }
+    const q = match[1].toLowerCase();
+    const c = this.convs.get(this.openId);
+    const options = [];
+    if (c && c.kind !== 'direct' && (!q || t('chat.mention.all').includes(q) || 'all'.startsWith(q))) options.push({ id: '*', name: t('chat.mention.all') });
+    for (const id of st.members.keys()) {
+      if (id === this.me) continue;
+      const p = people.get(id);
+      const name = p.name || '';
+      if (!q || name.toLowerCase().includes(q) || (p.initials || '').startsWith(q)) options.push({ id, name: name || id });
+      if (options.length >= 8) break;
+    }
+    if (!options.length) { this.mentionBox.hidden = true; return; }
+    this.mentionOptions = options;
+    this.mentionIndex = 0;
+    this.mentionQuery = match[0];
+    this.renderMentionBox();
+  }
+
+  renderMentionBox() {
+    mount(this.mentionBox, this.mentionOptions.map((o, i) => h('li', {
+      role: 'option', 'aria-selected': String(i === this.mentionIndex), class: i === this.mentionIndex ? 'active' : null,
+      onmousedown: (e) => { e.preventDefault(); this.pickMention(o); },
+    }, o.id === '*' ? null : avatar(o.id, o.name, 24), o.name)));
+    this.mentionBox.hidden = false;
+  }
+
+  mentionKey(e) {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      const d = e.key === 'ArrowDown' ? 1 : -1;
+      this.mentionIndex = (this.mentionIndex + d + this.mentionOptions.length) % this.mentionOptions.length;
+      this.renderMentionBox();
+      e.preventDefault();
+      return true;
+    }
+    if ((e.key === 'Enter' || e.key === 'Tab') && !e.isComposing) {
+      this.pickMention(this.mentionOptions[this.mentionIndex]);
+      e.preventDefault();
+      return true;
+    }
+    if (e.key === 'Escape') { this.mentionBox.hidden = true; e.preventDefault(); return true; }
+    return false;
+  }
+
+  pickMention(o) {
+    const pos = this.input.selectionStart;
+    const start = pos - this.mentionQuery.length;
+    this.input.value = this.input.value.slice(0, start) + '@' + o.name + ' ' + this.input.value.slice(pos);
+    this.input.selectionStart = this.input.selectionEnd = start + o.name.length + 2;
+    this.mentions.set(o.name, o.id);
+    this.mentionBox.hidden = true;
+    this.input.focus();
+  }
+
+  async submit() {
+    const text = this.input.value.replace(/\s+$/, '');
+    if (!text.trim() || !this.openId) return;
+    if (this.editing) {
+      const m = this.editing;
+      this.cancelReplyEdit();
+      this.input.value = '';
+      if (text === m.text) return;
+      try {
+        const res = await im.edit(m.id, text);
+        if (res && res.id) this.applyMessage(res);
+      } catch (e) { this.toast(e.display); this.startEdit({ ...m, text }); }
+      return;
+    }
+    const mentions = [];
+    let mentionAll = false;
+    for (const [name, id] of this.mentions) {
+      if (!text.includes('@' + name)) continue;
+      if (id === '*') mentionAll = true; else mentions.push(id);
+    }
+    const body = { client_msg_id: uuid(), kind: 'text', text };
+    if (mentions.length) body.mentions = mentions;
+    if (mentionAll) body.mention_all = true;
+    if (this.replyTo) body.reply_to_id = this.replyTo.id;
+    if (this.urgent) body.urgent = true;
+    this.input.value = '';
+    this.mentions.clear();
+    this.replyTo = null;
+    this.urgent = false;
+    this.urgentBtn.setAttribute('aria-pressed', 'false');
+    this.renderReplyBar();
+    this.autoGrow();
+    this.sendPending(this.openId, body);
+  }
+
+  /**
+   * Show the message at once as "sending", then post it. A failure leaves it
+   * with a retry button that posts the same client_msg_id, which the server
+   * answers with the message it already has instead of a second copy.
+   */
+  async sendPending(convId, body) {
+    const st = this.state(convId);
+    let p = st.pending.get(body.client_msg_id);
+    if (!p) {
+      p = { body, status: 'sending', created_at: new Date().toISOString() };
+      st.pending.set(body.client_msg_id, p);
+      if (this.openId === convId) { this.msgList.appendChild(this.pendingEl(st, p)); this.scrollToBottom(); }
+    } else {
+      p.status = 'sending';
+      this.updatePending(st, p);
+    }
+    try {
+      const m = await im.send(convId, body);
+      this.applyMessage(m.message || m);
+    } catch (e) {
+      if (!st.pending.has(body.client_msg_id)) return; // the event got there first
+      p.status = 'failed';
+      p.error = e.display;
+      this.updatePending(st, p);
+    }
+  }
+
+  pendingEl(st, p) {
+    const b = p.body;
+    const el = h('li', { class: ['msg', 'mine', 'pending', p.status === 'failed' && 'failed', b.urgent && 'urgent'], 'data-client-id': b.client_msg_id },
+      h('div', { class: 'msg-body' },
+        h('div', { class: 'msg-meta' }, h('span', { class: 'msg-name' }, session.user.display_name || session.user.login), b.urgent ? h('span', { class: 'ding' }, t('chat.urgent')) : null),
+        h('div', { class: 'msg-row' }, h('div', { class: 'bubble' }, h('div', { class: 'text' }, b.text || (b.file_name || '')))),
+        h('div', { class: 'msg-foot' },
+          p.status === 'failed'
+            ? [h('span', { class: 'send-failed', role: 'alert' }, '⚠ ', t('chat.failed'), p.error ? ' · ' + p.error : ''),
+              h('button', { type: 'button', class: 'small retry', 'data-testid': 'retry', onclick: () => this.sendPending(st.id, b) }, t('chat.retry')),
+              h('button', { type: 'button', class: 'small link', onclick: () => { st.pending.delete(b.client_msg_id); el.remove(); } }, t('common.discard'))]
+            : h('span', { class: 'muted' }, t('chat.sending')))));
+    p.el = el;
+    return el;
+  }
+
+  updatePending(st, p) {
+    if (!p.el || !p.el.isConnected) return;
+    p.el.replaceWith(this.pendingEl(st, p));
+  }
+
+  async sendFiles(files) {
+    const convId = this.openId;
+    if (!convId) return;
+    for (const f of files) {
+      try {
+        const up = await im.upload(f);
+        const kind = /^image\//.test(f.type) ? 'image' : 'file';
+        await this.sendPending(convId, { client_msg_id: uuid(), kind, file_id: up.id, text: f.name });
+      } catch (e) { this.toast(t('chat.upload.failed', { name: f.name }) + ' · ' + e.display); }
+    }
+    this.fileInput.value = '';
+  }
+
+  // ---------- live events ----------
+
+  subscribe() {
+    const sock = session.socket;
+    let opened = false;
+    sock.on('event', (ev) => this.onEvent(ev));
+    sock.on('ready', () => {
+      // After a drop the server has replayed what we missed from our
+      // position; the list is refreshed too so unread counts are exact.
+      if (opened) this.loadConversations();
+      opened = true;
+    });
+    sock.on('resync', () => this.resync());
+    sock.on('typing', (f) => this.onTyping(f));
+    people.on('change', () => {
+      this.renderList();
+      if (this.openId) {
+        this.renderHead();
+        const st = this.states.get(this.openId);
+        if (st) this.renderAllMessages(st);
+      }
+    });
+  }
+
+  async resync() {
+    for (const st of this.states.values()) { st.msgs.clear(); st.order = []; st.loaded = false; st.loadedAll = false; st.members = null; }
+    await this.loadConversations();
+    if (this.openId) {
+      const st = this.state(this.openId);
+      await this.loadLatest(st);
+      this.loadMembers(st);
+    }
+  }
+
+  onEvent(ev) {
+    const d = ev.data || {};
+    switch (ev.type) {
+      case 'message.posted': this.onPosted(d); break;
+      case 'message.edited':
+      case 'message.recalled': this.applyMessage(d); break;
+      case 'message.reaction': this.onReaction(d); break;
+      case 'receipts': this.onReceipts(d); break;
+      case 'read.position': {
+        const c = this.convs.get(d.conversation_id);
+        if (c) { c.read_seq = d.read_seq; c.unread = d.unread; this.renderList(); }
+        break;
+      }
+      case 'conversation.joined':
+      case 'conversation.updated': {
+        const prev = this.convs.get(d.id) || {};
+        this.convs.set(d.id, { ...prev, ...d });
+        this.renderList();
+        if (d.id === this.openId) this.renderHead();
+        break;
+      }
+      case 'conversation.left': {
+        this.convs.delete(d.conversation_id);
+        this.states.delete(d.conversation_id);
+        this.renderList();
+        if (this.openId === d.conversation_id) { this.toast(t('chat.left')); location.hash = '#/chat'; }
+        break;
+      }
+      case 'members.added':
+      case 'members.removed': {
+        const st = this.states.get(d.conversation_id);
+        if (st) this.loadMembers(st);
+        const c = this.convs.get(d.conversation_id);
+        if (c) c.member_count = (c.member_count || 0) + (ev.type === 'members.added' ? 1 : -1) * (d.user_ids || []).length;
+        if (d.conversation_id === this.openId) this.renderHead();
+        break;
+      }
+      case 'member.prefs': {
+        const c = this.convs.get(d.conversation_id);
+        if (c) { c.muted = d.muted; c.pinned = d.pinned; this.renderList(); }
+        break;
+      }
+      default:
+    }
+  }
+
+  onPosted(m) {
+    const c = this.convs.get(m.conversation_id);
+    if (!c) { this.loadConversations(); }
+    const isNew = this.applyMessage(m);
+    if (!c || !isNew) return;
+    const mine = m.sender_id === this.me;
+    // The list may already count this message (fetched after it was sent).
+    if ((c.last_seq || 0) < m.seq) {
+      c.last_seq = m.seq;
+      c.last_message = m;
+      c.last_message_at = m.created_at;
+      const viewing = this.openId === m.conversation_id && document.visibilityState === 'visible' && this.nearBottom();
+      if (!mine && !viewing) c.unread = (c.unread || 0) + 1;
+      this.renderList();
+    }
+    if (!mine) {
+      this.clearTyping(m.sender_id);
+      this.notify(c, m);
+    }
+  }
+
+  /** Apply a message from the server (event or response). Returns true when it is new here. */
+  applyMessage(m) {
+    if (!m || !m.id) return false;
+    const st = this.states.get(m.conversation_id);
+    const c = this.convs.get(m.conversation_id);
+    if (c && c.last_message && c.last_message.id === m.id) { c.last_message = m; this.renderList(); }
+    if (!st || !st.loaded) return true;
+    const hadPending = m.sender_id === this.me && m.client_msg_id && st.pending.get(m.client_msg_id);
+    if (hadPending) st.pending.delete(m.client_msg_id);
+    const prev = st.msgs.get(m.id);
+    // A stale copy (an older edit arriving after a newer one) must not win.
+    if (prev && prev.edited_at && m.edited_at && Date.parse(m.edited_at) < Date.parse(prev.edited_at) && !m.recalled_at) return false;
+    if (prev && prev.recalled_at && !m.recalled_at) return false;
+    if (prev && !m.reactions && prev.reactions) m = { ...m, reactions: prev.reactions };
+    const kind = st.put(prev ? { ...prev, ...m } : m);
+    if (this.openId !== st.id) return kind === 'new';
+    const atBottom = this.nearBottom();
+    if (kind === 'new') {
+      if (hadPending && hadPending.el && hadPending.el.isConnected) {
+        hadPending.el.replaceWith(this.messageEl(st, st.msgs.get(m.id)));
+      } else {
+        this.placeMessage(st, st.msgs.get(m.id));
+      }
+      if (atBottom || m.sender_id === this.me) this.scrollToBottom();
+      else this.newBelow.hidden = false;
+      this.updateHistoryStatus(st);
+    } else {
+      if (hadPending && hadPending.el) hadPending.el.remove();
+      this.rerender(st, st.msgs.get(m.id));
+    }
+    return kind === 'new';
+  }
+
+  onReaction(d) {
+    for (const st of this.states.values()) {
+      const m = st.msgs.get(d.message_id);
+      if (!m) continue;
+      const reactions = (m.reactions || []).map((r) => ({ ...r, user_ids: [...r.user_ids] }));
+      let r = reactions.find((x) => x.emoji === d.emoji);
+      if (!r) { r = { emoji: d.emoji, user_ids: [] }; reactions.push(r); }
+      const has = r.user_ids.includes(d.user_id);
+      if (d.added && !has) r.user_ids.push(d.user_id);
+      if (!d.added && has) r.user_ids = r.user_ids.filter((x) => x !== d.user_id);
+      const updated = { ...m, reactions: reactions.filter((x) => x.user_ids.length) };
+      st.msgs.set(m.id, updated);
+      if (this.openId === st.id) this.rerender(st, updated);
+    }
+  }
+
+  onReceipts(d) {
+    const st = this.states.get(d.conversation_id);
+    if (!st || !st.members) return;
+    for (const r of d.readers || []) {
+      const mem = st.members.get(r.user_id);
+      if (mem) mem.read_seq = Math.max(mem.read_seq || 0, r.read_seq);
+    }
+    this.refreshReceipts(st);
+  }
+
+  onTyping(f) {
+    if (!f.conversation_id || f.user_id === this.me || f.conversation_id !== this.openId) return;
+    clearTimeout(this.typing.get(f.user_id));
+    this.typing.set(f.user_id, setTimeout(() => this.clearTyping(f.user_id), TYPING_SHOW_FOR));
+    this.renderTyping();
+  }
+
+  clearTyping(userId) {
+    if (userId === undefined) {
+      for (const tm of this.typing.values()) clearTimeout(tm);
+      this.typing.clear();
+    } else {
+      clearTimeout(this.typing.get(userId));
+      this.typing.delete(userId);
+    }
+    this.renderTyping();
+  }
+
+  renderTyping() {
+    const names = [...this.typing.keys()].map((id) => people.name(id));
+    this.typingEl.textContent = names.length ? t('chat.typing', { names: names.join('、') }) : '';
+  }
+
+  async markRead() {
+    const id = this.openId;
+    if (!id || document.visibilityState !== 'visible' || !this.nearBottom()) return;
+    const st = this.states.get(id);
+    const c = this.convs.get(id);
+    if (!st || !c) return;
+    const seq = Math.max(st.maxSeq(), 0);
+    if (!seq || (c.read_seq || 0) >= seq) {
+      if (c.unread) { c.unread = 0; this.renderList(); }
+      return;
+    }
+    c.read_seq = seq;
+    c.unread = 0;
+    this.renderList();
+    try { await im.read(id, seq); } catch { c.read_seq = 0; }
+  }
+
+  notify(c, m) {
+    if (c.muted) return;
+    if (document.visibilityState === 'visible' && this.openId === c.id) return;
+    if (!('Notification' in window) || Notification.permission !== 'granted') return;
+    const title = this.convName(c);
+    const body = (m.urgent ? '[' + t('chat.urgent') + '] ' : '') + (c.kind !== 'direct' ? people.name(m.sender_id) + ': ' : '') + (m.kind === 'text' ? m.text : t('chat.kind.' + m.kind));
+    try {
+      const n = new Notification(title, { body, tag: c.id, requireInteraction: !!m.urgent });
+      n.onclick = () => { window.focus(); location.hash = '#/chat/' + encodeURIComponent(c.id); n.close(); };
+    } catch { /* some browsers need a service worker */ }
+  }
+
+  toast(text) {
+    const el = h('div', { class: 'toast', role: 'alert' }, text);
+    document.body.appendChild(el);
+    setTimeout(() => el.remove(), 4000);
+  }
+}
