@@ -691,3 +691,61 @@ func changedPeople(before, after []Assignment) []string {
 	sort.Strings(out)
 	return out
 }
+
+// ScheduledShift is one worked shift of a person, placed in time.
+type ScheduledShift struct {
+	Date         Date      `json:"date"`
+	ShiftID      string    `json:"shift_id"`
+	ShiftName    string    `json:"shift_name"`
+	Kind         ShiftKind `json:"kind"`
+	Start        time.Time `json:"start"`
+	End          time.Time `json:"end"`
+	DepartmentID string    `json:"department_id"`
+}
+
+// ScheduleOf lists a person's rostered shifts (published rosters of every
+// department they belong to) dated within [from, to], days off excluded. The
+// attendance area matches clock-ins against it.
+func (s *Service) ScheduleOf(ctx context.Context, orgID, userID string, from, to Date) ([]ScheduledShift, error) {
+	_, depts, err := s.dir.DepartmentsOf(ctx, orgID, userID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := s.Location(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	shifts, err := s.shiftMap(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var out []ScheduledShift
+	for _, d := range depts {
+		rosters, err := s.store.PublishedCovering(ctx, orgID, d, from, to)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rosters {
+			for _, a := range r.Assignments {
+				sh, ok := shifts[a.ShiftID]
+				if a.UserID != userID || a.Date < from || a.Date > to || !ok || sh.Kind == KindOff {
+					continue
+				}
+				st, en := sh.Interval(a.Date, loc)
+				out = append(out, ScheduledShift{Date: a.Date, ShiftID: sh.ID, ShiftName: sh.Name, Kind: sh.Kind, Start: st, End: en, DepartmentID: d})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out, nil
+}
+
+// LeaveDates lists the dates of approved leave recorded for a person within
+// [from, to].
+func (s *Service) LeaveDates(ctx context.Context, orgID, userID string, from, to Date) ([]Date, error) {
+	m, err := s.store.Leave(ctx, orgID, []string{userID}, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return m[userID], nil
+}
