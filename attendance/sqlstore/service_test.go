@@ -44,7 +44,9 @@ func (schedule) LeaveDates(ctx context.Context, orgID, userID string, from, to t
 	}
 	return nil, nil
 }
-func (schedule) Location(ctx context.Context, orgID string) (*time.Location, error) { return shanghai, nil }
+func (schedule) Location(ctx context.Context, orgID string) (*time.Location, error) {
+	return shanghai, nil
+}
 
 type dir struct{}
 
