@@ -380,7 +380,7 @@ func (f Field) value(path string, rv json.RawMessage) (any, error) {
 		var n json.Number
 		dec := json.NewDecoder(bytes.NewReader(rv))
 		dec.UseNumber()
-		if dec.Decode(&n) != nil {
+		if t := bytes.TrimSpace(rv); len(t) == 0 || t[0] == '"' || dec.Decode(&n) != nil {
 			return nil, core.Invalid(path, "%s must be a number", f.Label)
 		}
 		x, err := strconv.ParseFloat(n.String(), 64)
