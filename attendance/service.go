@@ -270,13 +270,9 @@ func (s *Service) DepartmentMonth(ctx context.Context, a core.Actor, orgID, dept
 	return out, nil
 }
 
-// ExportXLSX writes a department's month as a spreadsheet; names maps user ids
-// to display names (the caller asks the directory).
-func (s *Service) ExportXLSX(ctx context.Context, a core.Actor, orgID, deptID, month string, names map[string]string, w io.Writer) error {
-	sums, err := s.DepartmentMonth(ctx, a, orgID, deptID, month)
-	if err != nil {
-		return err
-	}
+// WriteXLSX writes month summaries (from DepartmentMonth) as a spreadsheet;
+// names maps user ids to display names (the caller asks the directory).
+func WriteXLSX(month string, sums []Summary, names map[string]string, w io.Writer) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	sheet := "考勤 " + month

@@ -151,7 +151,11 @@ func TestClockInAndMonth(t *testing.T) {
 		}
 		var buf bytes.Buffer
 		head := core.Actor{UserID: "head", OrgID: "org", Kind: core.ActorUser}
-		if err := svc.ExportXLSX(ctx, head, "org", "ward", "2026-12", map[string]string{"n1": "李护士"}, &buf); err != nil {
+		sums, err := svc.DepartmentMonth(ctx, head, "org", "ward", "2026-12")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := attendance.WriteXLSX("2026-12", sums, map[string]string{"n1": "李护士"}, &buf); err != nil {
 			t.Fatal(err)
 		}
 		x, err := excelize.OpenReader(&buf)
