@@ -119,15 +119,13 @@ var CSVHeader = []string{"seq", "id", "at", "org_id", "actor_id", "actor_kind", 
 // header line) or JSON lines, streaming. a needs "audit.log" "export" in
 // f.OrgID (system admin without one). The export is itself audited
 // ("audit.export") before the first byte is written, so an export cut short
-// is recorded too. Nothing is written when the request is refused.
+// is recorded too. Nothing is written to w when the request is refused
+// (the refusal is recorded, with result denied).
 func (l *Log) Export(ctx context.Context, a core.Actor, f Filter, w io.Writer, format string) error {
 	if format != FormatCSV && format != FormatJSONL {
 		return core.Invalid("format", "format must be csv or jsonl, not %q", format)
 	}
 	if err := f.validate(); err != nil {
-		return err
-	}
-	if err := l.authorize(ctx, a, f.OrgID, "export"); err != nil {
 		return err
 	}
 	details := map[string]any{"format": format}
@@ -142,10 +140,19 @@ func (l *Log) Export(ctx context.Context, a core.Actor, f Filter, w io.Writer, f
 	if !f.To.IsZero() {
 		details["to"] = f.To.UTC().Format(time.RFC3339Nano)
 	}
-	if err := l.Record(ctx, Entry{
+	rec := Entry{
 		OrgID: f.OrgID, ActorID: a.UserID, ActorKind: string(a.Kind), AppID: a.AppID, IP: a.IP,
 		Action: "audit.export", ObjectType: "audit.log", ObjectID: f.OrgID, Result: ResultOK, Details: details,
-	}); err != nil {
+	}
+	if err := l.authorize(ctx, a, f.OrgID, "export"); err != nil {
+		// A refused export is worth knowing about too.
+		rec.Result = ResultDenied
+		if rerr := l.Record(ctx, rec); rerr != nil {
+			return rerr
+		}
+		return err
+	}
+	if err := l.Record(ctx, rec); err != nil {
 		return err
 	}
 	where, args := f.where()
