@@ -44,6 +44,19 @@ const MaxSearchResults = 100
 // actor can see (their own and what group partners share with them), best
 // match first. An empty query is EInvalid.
 func (s *Service) Search(ctx context.Context, a core.Actor, query string, limit int) ([]SearchHit, error) {
+	return s.search(ctx, a, "", query, limit)
+}
+
+// SearchIn is Search limited to one organisation (as far as the actor can
+// see it).
+func (s *Service) SearchIn(ctx context.Context, a core.Actor, orgID, query string, limit int) ([]SearchHit, error) {
+	if orgID == "" {
+		return nil, core.Invalid("org_id", "an organisation is required")
+	}
+	return s.search(ctx, a, orgID, query, limit)
+}
+
+func (s *Service) search(ctx context.Context, a core.Actor, only, query string, limit int) ([]SearchHit, error) {
 	q := normalizeQuery(query)
 	if q == "" {
 		return nil, core.Invalid("q", "type something to search for")
@@ -78,7 +91,13 @@ func (s *Service) Search(ctx context.Context, a core.Actor, query string, limit 
 		}
 		s.mu.Unlock()
 	}
-	var hits []SearchHit
+	if only != "" {
+		if _, _, err := s.readable(ctx, a, only); err != nil {
+			return nil, err
+		}
+		orgIDs = []string{only}
+	}
+	hits := []SearchHit{}
 	for _, orgID := range orgIDs {
 		sn, v, err := s.readable(ctx, a, orgID)
 		if err != nil {
