@@ -35,8 +35,12 @@ type Info struct {
 // Store keeps objects by key. Keys are slash-separated paths of
 // [A-Za-z0-9._-] segments, with no "." or ".." segment, no empty segment and
 // no leading or trailing slash, at most MaxKeyLen bytes and MaxSegmentLen per
-// segment; anything else is refused with core.EInvalid (see CheckKey). A key
-// may be both an object and the parent of others ("a" and "a/b").
+// segment; anything else is refused with core.EInvalid (see CheckKey).
+//
+// A key is never both an object and the parent of other objects, since S3
+// services cannot hold "a" beside "a/b": Put of "a/b" while "a" exists, or of
+// "a" while "a/b" exists, is refused with core.EConflict. (Two such Puts
+// racing each other are not caught.)
 //
 // Errors: core.ENotFound for a missing key; core.EUnavailable when the
 // backend cannot be reached; core.EInvalid for a bad key.

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore Factory) {
 	t.Run("bad keys", func(t *testing.T) { badKeys(t, newStore(t)) })
 	t.Run("failed put changes nothing", func(t *testing.T) { failedPut(t, newStore(t)) })
 	t.Run("list by prefix", func(t *testing.T) { list(t, newStore(t)) })
+	t.Run("object and parent clash", func(t *testing.T) { parentClash(t, newStore(t)) })
 	t.Run("large object", func(t *testing.T) { large(t, newStore(t)) })
 	t.Run("concurrent puts", func(t *testing.T) { concurrent(t, newStore(t)) })
 	t.Run("ping", func(t *testing.T) {
@@ -144,7 +145,7 @@ func overwrite(t *testing.T, s files.Store) {
 
 func deleteIdempotent(t *testing.T, s files.Store) {
 	put(t, s, "org1/a", []byte("a"), 1, "text/plain")
-	put(t, s, "org1/a/b", []byte("b"), 1, "text/plain")
+	put(t, s, "org1/a-b", []byte("b"), 1, "text/plain")
 	for i := range 2 {
 		if err := s.Delete(ctx, "org1/a"); err != nil {
 			t.Fatalf("Delete #%d: %v", i+1, err)
@@ -156,11 +157,10 @@ func deleteIdempotent(t *testing.T, s files.Store) {
 	if _, err := s.Stat(ctx, "org1/a"); !core.IsCode(err, core.ENotFound) {
 		t.Fatalf("Stat after Delete = %v, want not_found", err)
 	}
-	// The object under the deleted key's name is untouched.
-	if b, _ := get(t, s, "org1/a/b"); string(b) != "b" {
+	if b, _ := get(t, s, "org1/a-b"); string(b) != "b" {
 		t.Fatalf("sibling read %q", b)
 	}
-	if got, err := s.List(ctx, ""); err != nil || !slices.Equal(keys(got), []string{"org1/a/b"}) {
+	if got, err := s.List(ctx, ""); err != nil || !slices.Equal(keys(got), []string{"org1/a-b"}) {
 		t.Fatalf("List after Delete = %v, %v", keys(got), err)
 	}
 }
@@ -283,7 +283,7 @@ func keys(infos []files.Info) []string {
 }
 
 func list(t *testing.T, s files.Store) {
-	all := []string{"ward2/y", "ward1/b/c", "ward1", "ward10/x", "ward1-x", "ward1/a", "a.b", "ward1/b/c2", "Ward1/upper"}
+	all := []string{"ward2/y", "ward1/b/c", "ward1.txt", "ward10/x", "ward1-x", "ward1/a", "a.b", "ward1/b/c2", "Ward1/upper"}
 	for i, k := range all {
 		put(t, s, k, bytes.Repeat([]byte{'x'}, i+1), int64(i+1), "text/plain")
 	}
@@ -294,7 +294,8 @@ func list(t *testing.T, s files.Store) {
 		want   []string
 	}{
 		{"", sorted},
-		{"ward1", []string{"ward1", "ward1-x", "ward1/a", "ward1/b/c", "ward1/b/c2", "ward10/x"}},
+		{"ward1", []string{"ward1-x", "ward1.txt", "ward1/a", "ward1/b/c", "ward1/b/c2", "ward10/x"}},
+		{"ward1.", []string{"ward1.txt"}},
 		{"ward1/", []string{"ward1/a", "ward1/b/c", "ward1/b/c2"}},
 		{"ward1/b/c", []string{"ward1/b/c", "ward1/b/c2"}},
 		{"ward1/b/", []string{"ward1/b/c", "ward1/b/c2"}},
@@ -318,6 +319,35 @@ func list(t *testing.T, s files.Store) {
 				checkInfo(t, "List item", in, in.Key, int64(i+1), "text/plain")
 			}
 		})
+	}
+}
+
+func parentClash(t *testing.T, s files.Store) {
+	put(t, s, "org1/chat/c1", []byte("an object"), -1, "text/plain")
+	put(t, s, "org1/dept/d1/photo.jpg", []byte("jpg"), -1, "image/jpeg")
+	for _, key := range []string{"org1/chat/c1/f.png", "org1/chat/c1/x/y", "org1/dept/d1", "org1/dept", "org1"} {
+		t.Run(key, func(t *testing.T) {
+			err := s.Put(ctx, key, strings.NewReader("x"), 1, "text/plain")
+			if !core.IsCode(err, core.EConflict) {
+				t.Fatalf("Put(%q) = %v, want conflict", key, err)
+			}
+		})
+	}
+	// Neighbours whose names only start alike do not clash.
+	put(t, s, "org1/chat/c10/f.png", []byte("x"), 1, "image/png")
+	put(t, s, "org1/dept/d1.txt", []byte("x"), 1, "text/plain")
+	// Once the object is gone its name can become a folder.
+	if err := s.Delete(ctx, "org1/chat/c1"); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "org1/chat/c1/f.png", []byte("x"), 1, "image/png")
+	got, err := s.List(ctx, "org1/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"org1/chat/c1/f.png", "org1/chat/c10/f.png", "org1/dept/d1.txt", "org1/dept/d1/photo.jpg"}
+	if !slices.Equal(keys(got), want) {
+		t.Fatalf("List = %v, want %v", keys(got), want)
 	}
 }
 

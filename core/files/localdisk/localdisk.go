@@ -90,6 +90,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := s.checkClash(key); err != nil {
+		return err
+	}
 	dir, base := s.paths(key)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return unavailable(err, "cannot create the directory for file "+key)
@@ -131,6 +134,47 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 		_ = os.Remove(filepath.Join(dir, base+dataMark+old.Version))
 	}
 	return nil
+}
+
+// checkClash refuses a key whose parent is an object or which is the parent
+// of objects (see files.Store).
+func (s *Store) checkClash(key string) error {
+	for i := 0; i < len(key); i++ {
+		if key[i] != '/' {
+			continue
+		}
+		_, err := os.Stat(filepath.Join(s.root, filepath.FromSlash(key[:i])+metaSuffix))
+		if err == nil {
+			return clash(key, key[:i])
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return unavailable(err, "cannot check file path")
+		}
+	}
+	var child string
+	dir := filepath.Join(s.root, filepath.FromSlash(key))
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(d.Name(), metaSuffix) {
+			child = p
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return unavailable(err, "cannot check file path")
+	}
+	if child != "" {
+		rel, _ := filepath.Rel(s.root, child)
+		return clash(key, strings.TrimSuffix(filepath.ToSlash(rel), metaSuffix))
+	}
+	return nil
+}
+
+func clash(key, other string) error {
+	return &core.Error{Code: core.EConflict, Field: "key", Message: fmt.Sprintf("file %q cannot be stored: %q exists and one would be the folder of the other", key, other)}
 }
 
 // writeSynced writes r to a new file at p and syncs it. With size >= 0 it
