@@ -26,6 +26,13 @@ const tabs = [
 
 let current = null; // { id, view }
 let views = {};
+let shellUnsubs = [];
+
+function resetViews() {
+  for (const v of Object.values(views)) if (v.destroy) v.destroy();
+  views = {};
+  current = null;
+}
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -56,9 +63,9 @@ function showLogin(error) {
 }
 
 function signedOut() {
+  if (!session.user) return;
   session.user = null;
-  views = {};
-  current = null;
+  resetViews();
   showLogin(t('login.expired'));
 }
 
@@ -67,8 +74,7 @@ function signedIn(user) {
   people.remember(user.id, { name: user.display_name || user.login });
   session.socket = new Socket('/api/v1/ws');
   session.socket.start();
-  views = {};
-  current = null;
+  resetViews();
   shell();
   // Chat exists from sign-in on so unread counts and notifications run
   // whatever tab is open.
@@ -95,7 +101,7 @@ function shell() {
     h('div', { class: 'rail-foot' },
       h('button', {
         class: 'rail-lang', type: 'button', 'data-testid': 'lang-switch',
-        'aria-label': t('lang.switch'), onclick: () => { setLang(getLang() === 'en' ? 'zh-CN' : 'en'); views = {}; current = null; shell(); render(); },
+        'aria-label': t('lang.switch'), onclick: () => { setLang(getLang() === 'en' ? 'zh-CN' : 'en'); resetViews(); shell(); viewFor('chat'); render(); },
       }, getLang() === 'en' ? '中文' : 'EN'),
       h('button', {
         class: 'rail-me', type: 'button', 'aria-label': t('nav.signout') + ' · ' + (user.display_name || user.login),
@@ -103,7 +109,7 @@ function shell() {
         onclick: async () => {
           if (!confirm(t('nav.signout.confirm'))) return;
           try { await del('/api/v1/sessions/current'); } catch { /* signed out anyway */ }
-          session.user = null; views = {}; current = null; showLogin();
+          session.user = null; resetViews(); showLogin();
         },
       }, avatar(user.id, user.display_name || user.login, 32))));
   netBanner = h('div', { class: 'net-banner', role: 'status', hidden: true });
@@ -111,17 +117,21 @@ function shell() {
   mount(root, h('div', { class: 'app' },
     h('a', { class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); mainEl.focus(); } }, t('nav.skip')),
     rail, h('div', { class: 'content' }, netBanner, mainEl)));
-  session.socket.on('state', (s) => {
-    netBanner.hidden = s === 'open';
-    netBanner.textContent = s === 'open' ? '' : t('net.reconnecting');
-  });
-  session.on('unread', (n) => {
+  for (const off of shellUnsubs) off();
+  shellUnsubs = [];
+  shellUnsubs.push(session.socket.on('state', (s) => {
+    // The first connection after sign-in is not a drop: say nothing then.
+    const down = s !== 'open' && session.socket.everOpen;
+    netBanner.hidden = !down;
+    netBanner.textContent = down ? t('net.reconnecting') : '';
+  }));
+  shellUnsubs.push(session.on('unread', (n) => {
     const b = root.querySelector('[data-badge="chat"]');
     if (!b) return;
     b.hidden = !n;
     b.textContent = n > 99 ? '99+' : String(n);
     document.title = (n ? `(${n}) ` : '') + t('app.title');
-  });
+  }));
 }
 
 function viewFor(tab) {

@@ -2,7 +2,7 @@
 // kept for the session. Views render an id at once and update when the name
 // arrives.
 import { Emitter } from './emitter.js';
-import { get } from './api.js';
+import { org } from './orgapi.js';
 
 class People extends Emitter {
   constructor() {
@@ -33,7 +33,7 @@ class People extends Emitter {
     this.waiting.clear();
     await Promise.all(ids.map(async (id) => {
       try {
-        const s = await get('/api/v1/staff/' + encodeURIComponent(id));
+        const s = await org.person(id);
         this.remember(id, fromStaff(s));
       } catch {
         this.remember(id, { name: this.cache.get(id)?.name || id.slice(-6), missing: true });
@@ -47,7 +47,7 @@ export function fromStaff(s) {
   return {
     id: s.id, name: s.name, position: s.position, title: s.title, phone: s.phone, email: s.email,
     employee_no: s.employee_no, status: s.status, department_ids: s.department_ids,
-    primary_department_id: s.primary_department_id, department_names: s.department_names,
+    primary_department_id: s.primary_department_id, org_id: s.org_id,
   };
 }
 

@@ -20,7 +20,9 @@ export class Socket extends Emitter {
     this.requests = new Map(); // req_id → {resolve, reject, timer}
     this.reqSeq = 0;
     this.onOnline = () => this.reconnectNow();
-    this.onOffline = () => { if (this.ws) this.ws.close(); };
+    // When the OS says the network is gone, drop the socket at once rather
+    // than wait for a close handshake that cannot complete.
+    this.onOffline = () => this.drop();
   }
 
   start() {
@@ -46,6 +48,34 @@ export class Socket extends Emitter {
     this.emit('state', s);
   }
 
+  /**
+   * A connection can die without a close (a laptop lid, a Wi-Fi hand-over):
+   * ping every 20 s and drop the socket when no pong comes within 10 s, so
+   * the reconnect and replay start promptly.
+   */
+  startHeartbeat(ws) {
+    clearInterval(this.beat);
+    this.beat = setInterval(() => {
+      if (this.ws !== ws) { clearInterval(this.beat); return; }
+      let answered = false;
+      const off = this.on('pong', () => { answered = true; off(); });
+      try { ws.send(JSON.stringify({ type: 'ping', req_id: 'hb' })); } catch { /* handled below */ }
+      setTimeout(() => { off(); if (!answered && this.ws === ws) this.drop(); }, 10000);
+    }, 20000);
+  }
+
+  drop() {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    try { ws.close(); } catch { /* already closing */ }
+    for (const p of this.requests.values()) { clearTimeout(p.timer); p.reject({ code: 'network', message: 'closed' }); }
+    this.requests.clear();
+    if (this.stopped) return;
+    this.setState('closed');
+    this.scheduleReconnect();
+  }
+
   url() {
     const u = new URL(this.path, location.href);
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -68,7 +98,9 @@ export class Socket extends Emitter {
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.attempt = 0;
+      this.everOpen = true;
       this.setState('open');
+      this.startHeartbeat(ws);
       this.emit('open');
     };
     ws.onmessage = (e) => {

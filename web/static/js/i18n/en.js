@@ -93,6 +93,8 @@ export const en = {
   'chat.ack.title': 'Urgent message acknowledgements',
   'chat.ack.yes': 'Acknowledged',
   'chat.ack.no': 'Not acknowledged',
+  'chat.online': 'Online',
+  'chat.offline': 'Offline',
   'chat.typing': '{names} is typing…',
   'chat.left': 'You are no longer in this conversation',
 
@@ -112,6 +114,9 @@ export const en = {
   'dir.phone': 'Phone',
   'dir.email': 'Email',
   'dir.duty': 'Duty roles',
+  'dir.login': 'Login',
+  'dir.primary': 'Main department',
+  'dir.managers': 'Reports to',
   'dir.departments': 'Departments',
 
   'err.network': 'Cannot reach the server. Check the network.',

@@ -93,6 +93,8 @@ export const zh = {
   'chat.ack.title': '紧急消息确认情况',
   'chat.ack.yes': '已确认',
   'chat.ack.no': '未确认',
+  'chat.online': '在线',
+  'chat.offline': '离线',
   'chat.typing': '{names} 正在输入…',
   'chat.left': '你已不在该会话中',
 
@@ -112,6 +114,9 @@ export const zh = {
   'dir.phone': '电话',
   'dir.email': '邮箱',
   'dir.duty': '职务',
+  'dir.login': '账号',
+  'dir.primary': '主部门',
+  'dir.managers': '上级',
   'dir.departments': '所在部门',
 
   'err.network': '无法连接服务器，请检查网络',

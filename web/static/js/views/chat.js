@@ -61,6 +61,9 @@ export class ChatView {
     this.urgent = false;
     this.mentions = new Map(); // name → user id, for the draft
     this.filter = '';
+    this.msgEls = new Map(); // message id → element, for the open conversation
+    this.online = new Map(); // user id → bool, from presence frames
+    this.unsubs = [];
     this.build();
     this.subscribe();
     this.loadConversations();
@@ -165,9 +168,19 @@ export class ChatView {
       this.convs = new Map(list.map((c) => [c.id, c]));
       this.listStatus.textContent = list.length ? '' : t('chat.none');
       this.renderList();
+      this.ensurePeers();
       if (this.openId) this.renderHead();
     } catch (e) {
       this.listStatus.textContent = e.display || String(e);
+    }
+  }
+
+  /** Direct conversations carry no name: learn the other person from the members. */
+  async ensurePeers() {
+    const need = [...this.convs.values()].filter((c) => c.kind === 'direct' && !this.directPeer(c)).slice(0, 50);
+    for (const c of need) {
+      const st = this.state(c.id);
+      if (!st.members) await this.loadMembers(st);
     }
   }
 
@@ -285,7 +298,19 @@ export class ChatView {
   renderHead() {
     const c = this.convs.get(this.openId);
     this.titleEl.textContent = this.convName(c) || '…';
-    this.subEl.textContent = c && c.kind !== 'direct' && c.member_count ? t('chat.members', { n: c.member_count }) : '';
+    if (c && c.kind === 'direct') {
+      const peer = this.directPeer(c);
+      const on = peer && this.online.get(peer);
+      this.subEl.textContent = on === undefined ? '' : on ? '● ' + t('chat.online') : t('chat.offline');
+      this.subEl.classList.toggle('online', !!on);
+      if (peer && !this.online.has(peer) && session.socket && session.socket.state === 'open') {
+        this.online.set(peer, undefined);
+        session.socket.request('presence', { user_ids: [peer] }).then((r) => this.onPresence(r && r.online)).catch(() => this.online.delete(peer));
+      }
+    } else {
+      this.subEl.textContent = c && c.member_count ? t('chat.members', { n: c.member_count }) : '';
+      this.subEl.classList.remove('online');
+    }
     this.composer.hidden = false;
   }
 
@@ -306,7 +331,8 @@ export class ChatView {
     this.historyStatus.textContent = t('common.loading');
     try {
       const page = await im.history(st.id, { limit: PAGE });
-      for (const m of page) st.put(m);
+      // Live events that arrived meanwhile are newer than the page's copies.
+      for (const m of page) if (!st.msgs.has(m.id)) st.put(m);
       st.loaded = true;
       st.loadedAll = page.length < PAGE;
       if (this.openId === st.id) {
@@ -868,19 +894,27 @@ export class ChatView {
 
   // ---------- live events ----------
 
+  /** Stop listening (the view is being replaced, e.g. after a language switch). */
+  destroy() {
+    for (const off of this.unsubs) off();
+    this.unsubs = [];
+  }
+
   subscribe() {
     const sock = session.socket;
     let opened = false;
-    sock.on('event', (ev) => this.onEvent(ev));
-    sock.on('ready', () => {
+    const on = (em, type, fn) => this.unsubs.push(em.on(type, fn));
+    on(sock, 'event', (ev) => this.onEvent(ev));
+    on(sock, 'presence', (f) => this.onPresence(f.online));
+    on(sock, 'ready', () => {
       // After a drop the server has replayed what we missed from our
       // position; the list is refreshed too so unread counts are exact.
       if (opened) this.loadConversations();
       opened = true;
     });
-    sock.on('resync', () => this.resync());
-    sock.on('typing', (f) => this.onTyping(f));
-    people.on('change', () => {
+    on(sock, 'resync', () => this.resync());
+    on(sock, 'typing', (f) => this.onTyping(f));
+    on(people, 'change', () => {
       this.renderList();
       if (this.openId) {
         this.renderHead();
@@ -973,7 +1007,14 @@ export class ChatView {
     const st = this.states.get(m.conversation_id);
     const c = this.convs.get(m.conversation_id);
     if (c && c.last_message && c.last_message.id === m.id) { c.last_message = m; this.renderList(); }
-    if (!st || !st.loaded) return true;
+    if (!st) return true;
+    if (!st.loaded) {
+      // History is loading: keep the event so a message committed after the
+      // page was read is not lost.
+      const prev = st.msgs.get(m.id);
+      st.put(prev ? { ...prev, ...m } : m);
+      return !prev;
+    }
     const hadPending = m.sender_id === this.me && m.client_msg_id && st.pending.get(m.client_msg_id);
     if (hadPending) st.pending.delete(m.client_msg_id);
     const prev = st.msgs.get(m.id);
@@ -1024,6 +1065,12 @@ export class ChatView {
       if (mem) mem.read_seq = Math.max(mem.read_seq || 0, r.read_seq);
     }
     this.refreshReceipts(st);
+  }
+
+  onPresence(online) {
+    if (!online) return;
+    for (const [id, on] of Object.entries(online)) this.online.set(id, on);
+    if (this.openId) this.renderHead();
   }
 
   onTyping(f) {

@@ -45,7 +45,7 @@ export class DirectoryView {
   }
 
   show(rest) {
-    if (rest[0] === 'person' && rest[1]) this.openPerson(rest[1]);
+    if (rest[0] === 'person' && rest[1]) this.openPerson(rest[1], rest[2]);
     else if (rest[0] === 'dept' && rest[1]) this.openDept(rest[1]);
     else this.el.dataset.pane = 'list';
   }
@@ -164,7 +164,7 @@ export class DirectoryView {
       this.treeEl.hidden = true;
       this.searchResults?.remove();
       this.treeStatus.textContent = found.length ? t('dir.found', { n: found.length }) : t('dir.nomatch');
-      this.searchResults = this.peopleList(found.map((x) => x.staff || x));
+      this.searchResults = this.peopleList(found);
       this.searchResults.classList.add('search-results');
       this.listPane.appendChild(this.searchResults);
     } catch (e) {
@@ -172,25 +172,40 @@ export class DirectoryView {
     }
   }
 
+  /** Staff rows or search hits (which carry org_name and the department path). */
   peopleList(staff) {
-    for (const s of staff) people.remember(s.id, fromStaff(s));
-    return h('ul', { class: 'people-list', role: 'list' }, staff.map((s) => h('li', null,
-      h('a', { class: 'person-row', href: '#/directory/person/' + encodeURIComponent(s.id), 'data-person': s.id },
+    const mine = org.myOrg();
+    for (const s of staff) if (!s.org_id || s.org_id === mine) people.remember(s.id, { name: s.name, position: s.position, title: s.title });
+    return h('ul', { class: 'people-list', role: 'list' }, staff.map((s) => {
+      const dept = s.primary_department || (s.primary_department_id && this.byId.get(s.primary_department_id)?.name);
+      const otherOrg = s.org_id && s.org_id !== mine ? s.org_name : '';
+      return h('li', null,
+        h('a', {
+          class: 'person-row', 'data-person': s.id,
+          href: '#/directory/person/' + encodeURIComponent(s.id) + (s.org_id && s.org_id !== mine ? '/' + encodeURIComponent(s.org_id) : ''),
+        },
         avatar(s.id, s.name, 36),
         h('span', { class: 'conv-main' },
-          h('span', { class: 'conv-name' }, s.name, s.status === 'on_leave' ? h('span', { class: 'tag' }, t('dir.onleave')) : null),
-          h('span', { class: 'muted small-text' }, [s.position, s.title, s.department_name || (s.primary_department_id && this.byId.get(s.primary_department_id)?.name)].filter(Boolean).join(' · ')))))));
+          h('span', { class: 'conv-name' }, s.name,
+            s.status === 'on_leave' ? h('span', { class: 'tag' }, t('dir.onleave')) : null,
+            otherOrg ? h('span', { class: 'tag' }, otherOrg) : null),
+          h('span', { class: 'muted small-text' }, [s.position, s.title, dept].filter(Boolean).join(' · ')))));
+    }));
   }
 
-  async openPerson(id) {
+  async openPerson(id, orgId) {
     this.el.dataset.pane = 'detail';
     mount(this.detailBody, h('p', { class: 'muted center' }, t('common.loading')));
     try {
-      const s = await org.person(id);
+      const s = await org.person(id, orgId || org.myOrg());
       people.remember(s.id, fromStaff(s));
       this.detailTitle.textContent = s.name;
       const row = (label, value, href) => (value ? h('div', { class: 'card-row' }, h('dt', null, label), h('dd', null, href ? h('a', { href }, value) : value)) : null);
-      const depts = (s.department_ids || []).map((d) => h('a', { class: 'chip', href: '#/directory/dept/' + encodeURIComponent(d) }, this.deptPath(d) || d));
+      const sameOrg = !orgId || orgId === org.myOrg();
+      const depts = (s.departments || []).map((d) => (sameOrg
+        ? h('a', { class: 'chip', href: '#/directory/dept/' + encodeURIComponent(d.id) }, d.path || d.name)
+        : h('span', { class: 'chip' }, d.path || d.name)));
+      const managers = (s.managers || []).map((m) => h('a', { class: 'chip', href: '#/directory/person/' + encodeURIComponent(m.id) + (m.org_id && m.org_id !== org.myOrg() ? '/' + encodeURIComponent(m.org_id) : '') }, m.name));
       const chat = h('button', {
         type: 'button', class: 'primary', 'data-testid': 'start-chat', hidden: s.id === session.user.id,
         onclick: async () => {
@@ -216,10 +231,13 @@ export class DirectoryView {
         err,
         h('dl', { class: 'card-fields' },
           row(t('dir.employee_no'), s.employee_no),
+          row(t('dir.login'), s.login),
+          s.primary_department ? row(t('dir.primary'), s.primary_department.path || s.primary_department.name) : null,
           row(t('dir.phone'), s.phone, s.phone && 'tel:' + s.phone),
           row(t('dir.email'), s.email, s.email && 'mailto:' + s.email),
           (s.duty_roles || []).length ? row(t('dir.duty'), s.duty_roles.join('、')) : null),
-        depts.length ? h('div', null, h('h3', null, t('dir.departments')), h('div', { class: 'chips' }, depts)) : null));
+        depts.length ? h('div', null, h('h3', null, t('dir.departments')), h('div', { class: 'chips' }, depts)) : null,
+        managers.length ? h('div', null, h('h3', null, t('dir.managers')), h('div', { class: 'chips' }, managers)) : null));
     } catch (e) {
       mount(this.detailBody, h('p', { class: 'form-error' }, e.display));
     }
