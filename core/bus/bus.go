@@ -117,20 +117,21 @@ func ValidPattern(p string) bool {
 	return true
 }
 
-// Match reports whether subject matches pattern.
+// Match reports whether subject matches pattern. It allocates nothing: it
+// runs once per subscription for every published event.
 func Match(pattern, subject string) bool {
-	pt := strings.Split(pattern, ".")
-	st := strings.Split(subject, ".")
-	for i, p := range pt {
+	for {
+		p, prest, pmore := strings.Cut(pattern, ".")
 		if p == ">" {
-			return len(st) > i
+			return subject != ""
 		}
-		if i >= len(st) {
+		t, srest, smore := strings.Cut(subject, ".")
+		if p != "*" && p != t {
 			return false
 		}
-		if p != "*" && p != st[i] {
-			return false
+		if !pmore || !smore {
+			return pmore == smore
 		}
+		pattern, subject = prest, srest
 	}
-	return len(pt) == len(st)
 }
