@@ -24,10 +24,10 @@ const tag = "audit"
 // Register adds the routes to rt.
 func (h *Handlers) Register(rt *httpapi.Router) {
 	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/orgs/{org}/audit", Tag: tag,
-		Summary: "List audit entries of an organisation, newest first (query: actor_id, action prefix, object_type, object_id, from, to as RFC 3339, cursor, limit; org * for every organisation)",
+		Summary:  "List audit entries of an organisation, newest first (query: actor_id, action prefix, object_type, object_id, from, to as RFC 3339, cursor, limit; org * for every organisation)",
 		Response: httpapi.List[audit.Entry]{}, Handler: h.list})
 	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/orgs/{org}/audit/export", Tag: tag,
-		Summary: "Export audit entries oldest first as CSV or JSON lines (query: format=csv|jsonl and the list filters); the export is itself audited",
+		Summary:  "Export audit entries oldest first as CSV or JSON lines (query: format=csv|jsonl and the list filters); the export is itself audited",
 		Response: "", Handler: h.export})
 	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/audit/verify", Tag: tag,
 		Summary: "Verify the audit hash chain (system admins)", Response: audit.VerifyReport{}, Handler: h.verify})
