@@ -1,0 +1,204 @@
+// Package builtin holds the approval templates every hospital starts with:
+// leave, overtime, shift swap, business trip, purchase, referral request and
+// document circulation. An org admin edits them like any template (each
+// edit is a new version).
+//
+// The flows name roles (hr, finance, equipment, medical_affairs,
+// vice_president, president, office); the org chart's RoleHolders resolves
+// them. A role nobody holds is skipped (the timeline says so), so a small
+// county hospital without an equipment office still gets working flows.
+package builtin
+
+import (
+	"github.com/roundshq/rounds/approvals"
+)
+
+// Role names used by the built-in flows.
+const (
+	RoleHR             = "hr"
+	RoleFinance        = "finance"
+	RoleEquipment      = "equipment"
+	RoleMedicalAffairs = "medical_affairs"
+	RoleVicePresident  = "vice_president"
+	RolePresident      = "president"
+	RoleOffice         = "office"
+)
+
+// Template codes.
+const (
+	Leave       = "leave"
+	Overtime    = "overtime"
+	ShiftSwap   = "shift_swap"
+	Trip        = "business_trip"
+	Purchase    = "purchase"
+	Referral    = "referral"
+	Circulation = "document_circulation"
+)
+
+func f64(v float64) *float64 { return &v }
+
+func start(next string) approvals.Node {
+	return approvals.Node{ID: "start", Kind: approvals.NodeStart, Next: next}
+}
+
+var end = approvals.Node{ID: "end", Kind: approvals.NodeEnd}
+
+func manager(id, name string, levels int, next string) approvals.Node {
+	return approvals.Node{ID: id, Name: name, Kind: approvals.NodeApprove, Approver: approvals.ApproverManager, Levels: levels,
+		Mode: approvals.OrSign, Empty: approvals.EmptySkip, TimeLimitMins: 24 * 60, OnTimeout: approvals.TimeoutRemind, Next: next}
+}
+
+func role(id, name, r string, mode approvals.SignMode, next string) approvals.Node {
+	return approvals.Node{ID: id, Name: name, Kind: approvals.NodeApprove, Approver: approvals.ApproverRole, Role: r,
+		Mode: mode, Empty: approvals.EmptySkip, TimeLimitMins: 24 * 60, OnTimeout: approvals.TimeoutRemind, Next: next}
+}
+
+func cc(id, r, next string) approvals.Node {
+	return approvals.Node{ID: id, Name: "CC", Kind: approvals.NodeCC, Approver: approvals.ApproverRole, Role: r, Next: next}
+}
+
+// Templates returns the built-in templates (fresh values on every call).
+func Templates() []approvals.TemplateInput {
+	return []approvals.TemplateInput{
+		{
+			Code: Leave, Name: "Leave 请假", Category: "attendance",
+			Description: "Leave of any kind. More than 3 days also goes to the head two levels up; HR is copied.",
+			Schema: approvals.Schema{Fields: []approvals.Field{
+				{Key: "leave_type", Label: "Type of leave", Type: approvals.FieldSelect, Required: true,
+					Options: []string{"annual", "sick", "personal", "marriage", "maternity", "paternity", "bereavement", "compensatory"}},
+				{Key: "period", Label: "Dates", Type: approvals.FieldDateRange, Required: true},
+				{Key: "leave_days", Label: "Days of leave", Type: approvals.FieldComputed, Formula: "days(period)"},
+				{Key: "reason", Label: "Reason", Type: approvals.FieldLongText, Required: true},
+				{Key: "cover", Label: "Who covers my work", Type: approvals.FieldPerson},
+				{Key: "files", Label: "Certificates", Type: approvals.FieldAttachment},
+			}},
+			Flow: approvals.Flow{Nodes: []approvals.Node{
+				start("mgr"),
+				manager("mgr", "Direct manager", 1, "long"),
+				{ID: "long", Kind: approvals.NodeBranch, Next: "hr", Branches: []approvals.Branch{{Condition: "leave_days > 3", Next: "head2"}}},
+				manager("head2", "Head two levels up", 2, "hr"),
+				cc("hr", RoleHR, "end"),
+				end,
+			}},
+		},
+		{
+			Code: Overtime, Name: "Overtime 加班", Category: "attendance",
+			Description: "Overtime worked or planned; HR is copied for attendance.",
+			Schema: approvals.Schema{Fields: []approvals.Field{
+				{Key: "day", Label: "Date", Type: approvals.FieldDate, Required: true},
+				{Key: "from", Label: "From", Type: approvals.FieldTime, Required: true},
+				{Key: "to", Label: "To", Type: approvals.FieldTime, Required: true},
+				{Key: "hours", Label: "Hours", Type: approvals.FieldNumber, Required: true, Min: f64(0.5), Max: f64(24)},
+				{Key: "compensation", Label: "Compensation", Type: approvals.FieldSelect, Required: true, Options: []string{"pay", "time_off"}},
+				{Key: "reason", Label: "Reason", Type: approvals.FieldLongText, Required: true},
+			}},
+			Flow: approvals.Flow{Nodes: []approvals.Node{start("mgr"), manager("mgr", "Direct manager", 1, "hr"), cc("hr", RoleHR, "end"), end}},
+		},
+		{
+			Code: ShiftSwap, Name: "Shift swap 调班", Category: "roster",
+			Description: "Swap a shift with a colleague: the colleague agrees, then the head (nurse) approves.",
+			Schema: approvals.Schema{Fields: []approvals.Field{
+				{Key: "swap_with", Label: "Swap with", Type: approvals.FieldPerson, Required: true},
+				{Key: "my_shift_date", Label: "My shift", Type: approvals.FieldDate, Required: true},
+				{Key: "my_shift", Label: "My shift code", Type: approvals.FieldText, Required: true, Max: f64(20)},
+				{Key: "their_shift_date", Label: "Their shift", Type: approvals.FieldDate, Required: true},
+				{Key: "their_shift", Label: "Their shift code", Type: approvals.FieldText, Required: true, Max: f64(20)},
+				{Key: "reason", Label: "Reason", Type: approvals.FieldLongText},
+			}},
+			Flow: approvals.Flow{Nodes: []approvals.Node{
+				start("colleague"),
+				{ID: "colleague", Name: "Colleague agrees", Kind: approvals.NodeApprove, Approver: approvals.ApproverFormField, Field: "swap_with",
+					Mode: approvals.OrSign, Empty: approvals.EmptySkip, TimeLimitMins: 12 * 60, OnTimeout: approvals.TimeoutRemind, Next: "mgr"},
+				manager("mgr", "Head nurse / head", 1, "end"),
+				end,
+			}},
+		},
+		{
+			Code: Trip, Name: "Business trip 出差", Category: "attendance",
+			Description: "Trips costing more than 5,000 also go to a vice president; finance is copied.",
+			Schema: approvals.Schema{Fields: []approvals.Field{
+				{Key: "destination", Label: "Destination", Type: approvals.FieldText, Required: true},
+				{Key: "period", Label: "Dates", Type: approvals.FieldDateRange, Required: true},
+				{Key: "trip_days", Label: "Days", Type: approvals.FieldComputed, Formula: "days(period)"},
+				{Key: "transport", Label: "Transport", Type: approvals.FieldSelect, Options: []string{"train", "plane", "car", "bus", "other"}},
+				{Key: "estimated_cost", Label: "Estimated cost", Type: approvals.FieldMoney, Required: true},
+				{Key: "purpose", Label: "Purpose", Type: approvals.FieldLongText, Required: true},
+			}},
+			Flow: approvals.Flow{Nodes: []approvals.Node{
+				start("mgr"),
+				manager("mgr", "Direct manager", 1, "cost"),
+				{ID: "cost", Kind: approvals.NodeBranch, Next: "fin", Branches: []approvals.Branch{{Condition: "estimated_cost > 5000", Next: "vp"}}},
+				role("vp", "Vice president", RoleVicePresident, approvals.OrSign, "fin"),
+				cc("fin", RoleFinance, "end"),
+				end,
+			}},
+		},
+		{
+			Code: Purchase, Name: "Purchase 采购", Category: "purchase",
+			Description: "Equipment and supplies. The equipment office reviews; above 10,000 a vice president approves; finance countersigns.",
+			Schema: approvals.Schema{Fields: []approvals.Field{
+				{Key: "items", Label: "Items", Type: approvals.FieldDetail, Required: true, Min: f64(1), Columns: []approvals.Field{
+					{Key: "name", Label: "Item", Type: approvals.FieldText, Required: true},
+					{Key: "spec", Label: "Specification", Type: approvals.FieldText},
+					{Key: "quantity", Label: "Quantity", Type: approvals.FieldNumber, Required: true, Min: f64(1)},
+					{Key: "amount", Label: "Line amount", Type: approvals.FieldMoney, Required: true},
+				}},
+				{Key: "total", Label: "Total", Type: approvals.FieldComputed, Formula: `sum(items, "amount")`},
+				{Key: "reason", Label: "Why it is needed", Type: approvals.FieldLongText, Required: true},
+				{Key: "needed_by", Label: "Needed by", Type: approvals.FieldDate},
+				{Key: "quotes", Label: "Quotations", Type: approvals.FieldAttachment},
+			}},
+			Flow: approvals.Flow{Nodes: []approvals.Node{
+				start("mgr"),
+				manager("mgr", "Department head", 1, "equip"),
+				role("equip", "Equipment office", RoleEquipment, approvals.OrSign, "amount"),
+				{ID: "amount", Kind: approvals.NodeBranch, Next: "fin", Branches: []approvals.Branch{{Condition: "total > 10000", Next: "vp"}}},
+				role("vp", "Vice president", RoleVicePresident, approvals.OrSign, "fin"),
+				role("fin", "Finance", RoleFinance, approvals.Countersign, "end"),
+				end,
+			}},
+		},
+		{
+			Code: Referral, Name: "Referral request 转诊申请", Category: "clinical",
+			Description: "Refer a patient to another hospital of the group. Critical cases take the green channel straight to medical affairs with a 30-minute limit.",
+			Schema: approvals.Schema{Fields: []approvals.Field{
+				{Key: "patient_name", Label: "Patient", Type: approvals.FieldText, Required: true},
+				{Key: "record_no", Label: "Medical record number", Type: approvals.FieldText, Required: true, Max: f64(40)},
+				{Key: "urgency", Label: "Urgency", Type: approvals.FieldSelect, Required: true, Options: []string{"routine", "urgent", "critical"}},
+				{Key: "target_hospital", Label: "To hospital", Type: approvals.FieldText, Required: true},
+				{Key: "target_department", Label: "To department", Type: approvals.FieldText},
+				{Key: "diagnosis", Label: "Diagnosis", Type: approvals.FieldLongText, Required: true},
+				{Key: "reason", Label: "Reason for referral", Type: approvals.FieldLongText, Required: true},
+				{Key: "files", Label: "Records", Type: approvals.FieldAttachment},
+			}},
+			Flow: approvals.Flow{Nodes: []approvals.Node{
+				start("route"),
+				{ID: "route", Kind: approvals.NodeBranch, Next: "mgr", Branches: []approvals.Branch{{Condition: `urgency == "critical"`, Next: "green"}}},
+				{ID: "green", Name: "Medical affairs (green channel)", Kind: approvals.NodeApprove, Approver: approvals.ApproverRole, Role: RoleMedicalAffairs,
+					Mode: approvals.OrSign, Empty: approvals.EmptyAutoApprove, TimeLimitMins: 30, OnTimeout: approvals.TimeoutEscalate, Next: "end"},
+				manager("mgr", "Department head", 1, "ma"),
+				role("ma", "Medical affairs", RoleMedicalAffairs, approvals.OrSign, "end"),
+				end,
+			}},
+		},
+		{
+			Code: Circulation, Name: "Document circulation 公文流转", Category: "office",
+			Description: "An official document: the office registers it, the leaders the submitter names sign it, the president approves.",
+			Schema: approvals.Schema{Fields: []approvals.Field{
+				{Key: "title", Label: "Title", Type: approvals.FieldText, Required: true},
+				{Key: "doc_no", Label: "Document number", Type: approvals.FieldText},
+				{Key: "summary", Label: "Summary", Type: approvals.FieldLongText, Required: true},
+				{Key: "files", Label: "Document", Type: approvals.FieldAttachment, Required: true},
+				{Key: "secrecy", Label: "Secrecy", Type: approvals.FieldSelect, Options: []string{"public", "internal", "confidential"}},
+			}},
+			Flow: approvals.Flow{Nodes: []approvals.Node{
+				start("office"),
+				role("office", "Office registers", RoleOffice, approvals.OrSign, "leaders"),
+				{ID: "leaders", Name: "Leaders sign", Kind: approvals.NodeApprove, Approver: approvals.ApproverSubmitter,
+					Mode: approvals.Countersign, Empty: approvals.EmptySkip, Next: "president"},
+				role("president", "President approves", RolePresident, approvals.OrSign, "end"),
+				end,
+			}},
+		},
+	}
+}
