@@ -271,8 +271,23 @@ func (c Config) withDefaults() Config {
 	if c.IPWindow <= 0 {
 		c.IPWindow = d.IPWindow
 	}
-	if c.Argon2 == (Argon2Params{}) {
-		c.Argon2 = d.Argon2
+	// Each cost parameter defaults on its own: a half-filled Argon2 must not
+	// produce hashes nobody can verify.
+	a := &c.Argon2
+	if a.Memory == 0 {
+		a.Memory = d.Argon2.Memory
+	}
+	if a.Time == 0 {
+		a.Time = d.Argon2.Time
+	}
+	if a.Threads == 0 {
+		a.Threads = d.Argon2.Threads
+	}
+	if a.KeyLen < 16 {
+		a.KeyLen = d.Argon2.KeyLen
+	}
+	if a.SaltLen < 16 {
+		a.SaltLen = d.Argon2.SaltLen
 	}
 	if c.AuthCacheTTL == 0 {
 		c.AuthCacheTTL = d.AuthCacheTTL

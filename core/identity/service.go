@@ -376,6 +376,10 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (Sessio
 	switch {
 	case login == "":
 		return Session{}, "", core.Invalid("login", "enter your login")
+	case utf8.RuneCountInString(login) > 64:
+		// No login is longer; refusing here also keeps junk out of the
+		// throttle table and the audit log.
+		return Session{}, "", core.Invalid("login", "a login is at most 64 characters")
 	case password == "":
 		return Session{}, "", core.Invalid("password", "enter your password")
 	}
@@ -408,12 +412,15 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (Sessio
 		return Session{}, "", err
 	}
 	found := err == nil
-	if !found || hash == "" {
-		VerifyPassword(password, s.dummyHash, s.cfg.Argon2) // same work as a real check
-	}
+	// An over-long password is hashed for nobody (it cannot be right); every
+	// other attempt costs one hash whether or not the login exists.
 	ok, rehash := false, false
-	if found && hash != "" && utf8.RuneCountInString(password) <= MaxPasswordLength {
+	switch tooLong := utf8.RuneCountInString(password) > MaxPasswordLength; {
+	case tooLong:
+	case found && hash != "":
 		ok, rehash = VerifyPassword(password, hash, s.cfg.Argon2)
+	default:
+		VerifyPassword(password, s.dummyHash, s.cfg.Argon2)
 	}
 	if !ok {
 		if err := s.countFailure(ctx, acct, ip, now); err != nil {

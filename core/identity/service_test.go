@@ -359,9 +359,38 @@ func TestLoginAnswersAlike(t *testing.T) {
 	if ok := e.audit.find("session.login", audit.ResultOK); len(ok) != 1 || ok[0].ObjectID != s.ID || ok[0].IP != "10.0.0.1" {
 		t.Fatalf("sign-in audited as %+v", ok)
 	}
-	_, _, err = e.svc.Login(ctx, "", "x", "")
-	if ce := wantCode(t, err, core.EInvalid); ce.Field != "login" {
-		t.Fatalf("field = %q", ce.Field)
+	for _, login := range []string{"", strings.Repeat("l", 65)} {
+		_, _, err = e.svc.Login(ctx, login, "x", "")
+		if ce := wantCode(t, err, core.EInvalid); ce.Field != "login" {
+			t.Fatalf("login %q: field = %q", login, ce.Field)
+		}
+	}
+	_, _, err = e.svc.Login(ctx, "dr.li", strings.Repeat("p", identity.MaxPasswordLength+1), "10.0.0.1")
+	wantCode(t, err, core.EUnauthenticated)
+}
+
+func TestConfigDefaults(t *testing.T) {
+	e := newEnv(t, identity.Config{})
+	half := identity.New(e.store, identity.Config{Argon2: identity.Argon2Params{Memory: 128}, MaxIPFailures: 7}, e.authz, e.audit, e.clock)
+	cfg := half.Config()
+	want := identity.Argon2Params{Memory: 128, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16}
+	if cfg.Argon2 != want || cfg.MaxIPFailures != 7 || cfg.MaxAccountFailures != 5 || cfg.SessionTTL != 30*24*time.Hour ||
+		cfg.SessionIdle != 12*time.Hour || cfg.AccountLockout != 15*time.Minute || cfg.IPWindow != 5*time.Minute {
+		t.Fatalf("config = %+v", cfg)
+	}
+	if _, err := half.CreateUser(context.Background(), core.SystemActor, identity.NewUser{OrgID: e.org, Login: "dr.kong", Password: "half-configured"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := half.Login(context.Background(), "dr.kong", "half-configured", ""); err != nil {
+		t.Fatalf("a half-filled Argon2 config made an unusable hash: %v", err)
+	}
+	// The other node, with other parameters, still verifies it and rehashes.
+	if _, _, err := e.svc.Login(context.Background(), "dr.kong", "half-configured", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, hash, _ := e.store.UserByLogin(context.Background(), "dr.kong")
+	if !strings.HasPrefix(hash, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Fatalf("not rehashed with the new parameters: %s", hash)
 	}
 }
 
