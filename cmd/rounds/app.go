@@ -34,6 +34,7 @@ type App struct {
 	reg     *prometheus.Registry
 	mux     *http.ServeMux
 	router  *httpapi.Router
+	core    *coreParts
 	checks  []readyCheck
 	closers []func() error
 	bg      sync.WaitGroup

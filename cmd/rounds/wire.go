@@ -2,16 +2,152 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"net/http"
+	"path/filepath"
 
 	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/audit"
+	"github.com/roundshq/rounds/core/authz"
+	"github.com/roundshq/rounds/core/bus"
+	"github.com/roundshq/rounds/core/bus/inproc"
+	natsbus "github.com/roundshq/rounds/core/bus/nats"
+	"github.com/roundshq/rounds/core/files"
+	"github.com/roundshq/rounds/core/files/localdisk"
+	miniofiles "github.com/roundshq/rounds/core/files/minio"
 	"github.com/roundshq/rounds/core/httpapi"
+	"github.com/roundshq/rounds/core/identity"
+	identityhttp "github.com/roundshq/rounds/core/identity/httpapi"
+	identitystore "github.com/roundshq/rounds/core/identity/sqlstore"
+	"github.com/roundshq/rounds/core/search"
+	blevesearch "github.com/roundshq/rounds/core/search/bleve"
+	essearch "github.com/roundshq/rounds/core/search/elasticsearch"
 )
+
+// core holds the cross-cutting services every area is wired with.
+type coreParts struct {
+	bus      bus.Bus
+	files    files.Store
+	search   search.Index
+	audit    *audit.Log
+	authz    *authz.Enforcer
+	identity *identity.Service
+	authn    *identityhttp.Authenticator
+	httpCfg  identityhttp.Config
+}
 
 // wire builds the adapters and areas and registers their routes.
 func (a *App) wire(ctx context.Context) error {
-	a.router = httpapi.NewRouter(a.mux, nil, a.reg)
-	return nil
+	c, err := a.wireCore(ctx)
+	if err != nil {
+		return err
+	}
+	a.core = c
+	a.router = httpapi.NewRouter(a.mux, c.authn, a.reg)
+	identityhttp.Handlers{Service: c.identity, Config: c.httpCfg}.Register(a.router)
+	return a.wireAreas(ctx, c)
+}
+
+func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
+	cfg := a.cfg
+	c := &coreParts{}
+	for _, m := range coreMigrations() {
+		if err := a.db.Migrate(ctx, m.area, m.fs); err != nil {
+			return nil, fmt.Errorf("database migration %s: %w", m.area, err)
+		}
+	}
+
+	// Event bus.
+	if cfg.Bus.NATSURL != "" {
+		b, err := natsbus.Connect(cfg.Bus.NATSURL, natsbus.Options{Prefix: cfg.Bus.SubjectPrefix, Logger: a.log})
+		if err != nil {
+			return nil, fmt.Errorf("bus: cannot reach NATS at %s: %w", cfg.Bus.NATSURL, err)
+		}
+		c.bus = b
+		a.checks = append(a.checks, readyCheck{"bus (nats)", b.Ping})
+	} else {
+		c.bus = inproc.New(inproc.WithLogger(a.log))
+		a.checks = append(a.checks, readyCheck{"bus (in-process)", c.bus.Ping})
+	}
+	a.closers = append(a.closers, c.bus.Close)
+
+	// File store.
+	if m := cfg.Files.MinIO; m.Endpoint != "" {
+		s, err := miniofiles.New(ctx, miniofiles.Config{Endpoint: m.Endpoint, AccessKey: m.AccessKey, SecretKey: m.SecretKey, Bucket: m.Bucket, UseSSL: m.UseSSL, Region: m.Region})
+		if err != nil {
+			return nil, fmt.Errorf("files: cannot use MinIO at %s: %w", m.Endpoint, err)
+		}
+		c.files = s
+		a.checks = append(a.checks, readyCheck{"files (minio)", s.Ping})
+	} else {
+		s, err := localdisk.New(filepath.Join(cfg.DataDir, "files"))
+		if err != nil {
+			return nil, fmt.Errorf("files: %w", err)
+		}
+		c.files = s
+		a.checks = append(a.checks, readyCheck{"files (local disk)", s.Ping})
+	}
+
+	// Search index.
+	if es := cfg.Search.Elasticsearch; len(es.Addresses) > 0 {
+		ix, err := essearch.New(essearch.Config{Addresses: es.Addresses, Username: es.Username, Password: es.Password, IndexName: es.Index})
+		if err != nil {
+			return nil, fmt.Errorf("search: cannot use Elasticsearch at %v: %w", es.Addresses, err)
+		}
+		c.search = ix
+		a.checks = append(a.checks, readyCheck{"search (elasticsearch)", ix.Ping})
+	} else {
+		ix, err := blevesearch.Open(filepath.Join(cfg.DataDir, "search"))
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		c.search = ix
+		a.checks = append(a.checks, readyCheck{"search (bleve)", ix.Ping})
+	}
+	a.closers = append(a.closers, c.search.Close)
+
+	// Audit and authorization need each other: authz records its changes in
+	// the audit log, the audit log asks authz who may read it.
+	c.audit = audit.New(a.db, audit.Options{})
+	enf, err := authz.New(ctx, a.db, authz.Options{Recorder: c.audit, Objects: []authz.Object{
+		{Name: "roster.settings", Actions: []string{"read", "write"}},
+		{Name: "attendance.settings", Actions: []string{"read", "write"}},
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("authorization: %w", err)
+	}
+	c.audit.SetAuthorizer(enf)
+	c.authz = enf
+
+	ic := identity.DefaultConfig()
+	ic.SessionTTL = cfg.Identity.SessionLifetime.D()
+	ic.SessionIdle = cfg.Identity.IdleTimeout.D()
+	ic.MaxAccountFailures = cfg.Identity.LockoutThreshold
+	ic.AccountLockout = cfg.Identity.LockoutDuration.D()
+	ic.MaxIPFailures = cfg.Identity.IPAttempts
+	ic.IPWindow = cfg.Identity.IPWindow.D()
+	c.identity = identity.New(identitystore.New(a.db), ic, enf, c.audit, core.SystemClock{})
+	proxies, err := identityhttp.ParseTrustedProxies(cfg.Server.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("server.trusted_proxies: %w", err)
+	}
+	c.httpCfg = identityhttp.Config{SecureCookies: cfg.Identity.SecureCookies || cfg.Server.TLSCertFile != "", TrustedProxies: proxies}
+	c.authn = identityhttp.NewAuthenticator(c.identity, c.httpCfg)
+	return c, nil
+}
+
+type migration struct {
+	area string
+	fs   fs.FS
+}
+
+func coreMigrations() []migration {
+	return []migration{
+		{identitystore.Area, identitystore.Migrations()},
+		{authz.Area, authz.Migrations},
+		{audit.Area, audit.Migrations},
+	}
 }
 
 // beforeShutdown closes long-lived connections (WebSockets) so clients
