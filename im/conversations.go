@@ -2,7 +2,6 @@ package im
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -605,10 +604,4 @@ func (s *Service) SetPrefs(ctx context.Context, a core.Actor, convID string, p P
 	}
 	s.notify(ctx, evs)
 	return m, nil
-}
-
-func sortedCopy(ids []string) []string {
-	out := append([]string(nil), ids...)
-	sort.Strings(out)
-	return out
 }

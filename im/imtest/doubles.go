@@ -38,7 +38,11 @@ func NewDirectory() *Directory {
 }
 
 // SetParent places dept under parent.
-func (d *Directory) SetParent(dept, parent string) { d.mu.Lock(); d.parent[dept] = parent; d.mu.Unlock() }
+func (d *Directory) SetParent(dept, parent string) {
+	d.mu.Lock()
+	d.parent[dept] = parent
+	d.mu.Unlock()
+}
 
 // Place puts a user in departments (replacing their previous ones) and marks
 // them active.

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -75,7 +74,6 @@ type client struct {
 	t    testing.TB
 	ws   *websocket.Conn
 	user string
-	mu   sync.Mutex
 	last int64
 }
 
