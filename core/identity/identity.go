@@ -133,6 +133,10 @@ type Store interface {
 	// EConflict when the login is taken.
 	CreateBot(ctx context.Context, u User, t Token, tokenHash string) error
 
+	// ReplaceBotTokens revokes every token of the user at at and stores t in
+	// the same transaction (a bot's token rotation).
+	ReplaceBotTokens(ctx context.Context, userID string, t Token, tokenHash string, at time.Time) error
+
 	// CreateSession stores s under the hash of its token.
 	CreateSession(ctx context.Context, s Session, tokenHash string) error
 	// SessionByHash returns the session with tokenHash (revoked or not) and

@@ -630,6 +630,33 @@ func (s *Service) CreateBot(ctx context.Context, a core.Actor, nb NewBot) (User,
 	return u, t, secret, nil
 }
 
+// RotateBotToken revokes a bot's tokens and issues a new one, returned only
+// now: for a leaked token, or to bring a reactivated bot back (reactivation
+// leaves old tokens revoked). The actor needs identity.bot/write in the
+// bot's organisation; a person's account is EInvalid.
+func (s *Service) RotateBotToken(ctx context.Context, a core.Actor, botID string) (Token, string, error) {
+	u, err := s.store.GetUser(ctx, botID)
+	if err != nil {
+		return Token{}, "", err
+	}
+	if err := s.authorize(ctx, a, u.OrgID, ObjectBot, ActionWrite, "identity.bot.rotate_token", botID); err != nil {
+		return Token{}, "", err
+	}
+	if u.Kind != KindBot {
+		return Token{}, "", core.Invalid("id", "this account is a person's, not a bot's")
+	}
+	now := s.clock.Now().Truncate(time.Millisecond)
+	secret := BotTokenPrefix + core.RandomToken(32)
+	t := Token{ID: core.NewID(), UserID: u.ID, Kind: TokenBot, Name: "bot", CreatedAt: now}
+	if err := s.store.ReplaceBotTokens(ctx, u.ID, t, hashToken(secret), now); err != nil {
+		return Token{}, "", err
+	}
+	s.afterRevoke(u.ID)
+	s.record(ctx, a, audit.Entry{OrgID: u.OrgID, Action: "identity.bot.rotate_token", ObjectType: "user", ObjectID: u.ID, Result: audit.ResultOK,
+		Details: map[string]any{"token_id": t.ID}})
+	return t, secret, nil
+}
+
 // ---- authentication ----
 
 // Authenticate turns a presented session token, personal access token or bot

@@ -814,6 +814,34 @@ func TestBots(t *testing.T) {
 	}
 	_, err = e.svc.Authenticate(ctx, secret)
 	wantCode(t, err, core.EUnauthenticated)
+
+	// Reactivated, the bot needs a new token: the old one stays dead.
+	if err := e.svc.Reactivate(ctx, e.admin, bot.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Authenticate(ctx, secret)
+	wantCode(t, err, core.EUnauthenticated)
+	_, _, err = e.svc.RotateBotToken(ctx, core.Actor{UserID: staff.ID, OrgID: e.org, Kind: core.ActorUser}, bot.ID)
+	wantCode(t, err, core.EForbidden)
+	_, _, err = e.svc.RotateBotToken(ctx, e.admin, staff.ID)
+	wantCode(t, err, core.EInvalid)
+	tok2, secret2, err := e.svc.RotateBotToken(ctx, e.admin, bot.ID)
+	if err != nil || !strings.HasPrefix(secret2, "rbot_") || tok2.Kind != identity.TokenBot {
+		t.Fatalf("rotate = %+v %q %v", tok2, secret2, err)
+	}
+	if a, err := e.svc.Authenticate(ctx, secret2); err != nil || a.UserID != bot.ID || a.SessionID != tok2.ID {
+		t.Fatalf("new bot token: %+v %v", a, err)
+	}
+	// Rotating again ends the previous token at once, cached or not.
+	_, secret3, err := e.svc.RotateBotToken(ctx, e.admin, bot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Authenticate(ctx, secret2)
+	wantCode(t, err, core.EUnauthenticated)
+	if _, err := e.svc.Authenticate(ctx, secret3); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestRevocationReachesOtherNodes(t *testing.T) {

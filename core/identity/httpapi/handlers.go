@@ -117,6 +117,8 @@ func (h Handlers) Register(rt *httpapi.Router) {
 			Request: SetPasswordRequest{}, Status: http.StatusNoContent, Handler: h.setPassword},
 		{Method: "POST", Path: "/api/v1/orgs/{org}/bots", Summary: "Create a bot account and its token",
 			Request: CreateBotRequest{}, Response: CreatedBot{}, Status: http.StatusCreated, Handler: h.createBot},
+		{Method: "POST", Path: "/api/v1/bots/{id}/token", Summary: "Issue a bot a new token (revokes its old ones)",
+			Response: CreatedToken{}, Status: http.StatusCreated, Handler: h.rotateBotToken},
 	}
 	for _, r := range routes {
 		r.Tag = tag
@@ -351,5 +353,18 @@ func (h Handlers) createBot(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusCreated, CreatedBot{User: u, Token: tok, Secret: secret})
+	return nil
+}
+
+func (h Handlers) rotateBotToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpapi.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	tok, secret, err := h.Service.RotateBotToken(r.Context(), httpapi.Actor(r), id)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusCreated, CreatedToken{Token: tok, Secret: secret})
 	return nil
 }

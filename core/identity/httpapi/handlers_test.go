@@ -415,6 +415,16 @@ func TestBotRoute(t *testing.T) {
 	}
 	s.do(t, req{method: "POST", path: "/api/v1/me/tokens", bearer: secret, body: `{"name":"more"}`}).
 		wantError(t, http.StatusForbidden, core.EForbidden, "")
+
+	rotate := "/api/v1/bots/" + user["id"].(string) + "/token"
+	s.do(t, req{method: "POST", path: rotate, bearer: staff.token}).wantError(t, http.StatusForbidden, core.EForbidden, "")
+	r = s.do(t, req{method: "POST", path: rotate, bearer: admin.token}).want(t, http.StatusCreated)
+	fresh, _ := r.body["secret"].(string)
+	if !strings.HasPrefix(fresh, "rbot_") || fresh == secret {
+		t.Fatalf("rotated = %s", r.raw)
+	}
+	s.do(t, req{method: "GET", path: "/api/v1/me", bearer: secret}).wantError(t, 401, core.EUnauthenticated, "")
+	s.do(t, req{method: "GET", path: "/api/v1/me", bearer: fresh}).want(t, http.StatusOK)
 }
 
 func TestSessionsAndPasswordChange(t *testing.T) {
@@ -543,7 +553,7 @@ func TestRoutesDocumented(t *testing.T) {
 	paths, _ := doc["paths"].(map[string]any)
 	for _, p := range []string{"/api/v1/sessions", "/api/v1/sessions/current", "/api/v1/sessions/{id}", "/api/v1/me", "/api/v1/me/password",
 		"/api/v1/me/tokens", "/api/v1/me/tokens/{id}", "/api/v1/orgs/{org}/users", "/api/v1/users/{id}/deactivate",
-		"/api/v1/users/{id}/reactivate", "/api/v1/users/{id}/password", "/api/v1/orgs/{org}/bots"} {
+		"/api/v1/users/{id}/reactivate", "/api/v1/users/{id}/password", "/api/v1/orgs/{org}/bots", "/api/v1/bots/{id}/token"} {
 		if _, ok := paths[p]; !ok {
 			t.Errorf("OpenAPI lacks %s", p)
 		}

@@ -25,7 +25,7 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"disabling revokes sessions and tokens", testSetStatus},
 		{"sessions", testSessions},
 		{"tokens", testTokens},
-		{"bot creation is atomic", testCreateBot},
+		{"bot creation and token rotation are atomic", testCreateBot},
 		{"throttle", testThrottle},
 		{"concurrent failures are all counted", testThrottleConcurrent},
 		{"prune", testPrune},
@@ -316,6 +316,25 @@ func testCreateBot(t *testing.T, s identity.Store) {
 	if err != nil || gt.Kind != identity.TokenBot || gu.Kind != identity.KindBot || gu.OrgID != org {
 		t.Fatalf("bot token = %+v %+v %v", gt, gu, err)
 	}
+	next := identity.Token{ID: core.NewID(), UserID: bot.ID, Kind: identity.TokenBot, Name: "bot", CreatedAt: t0.Add(time.Hour)}
+	if err := s.ReplaceBotTokens(ctx, bot.ID, next, "bothash-2", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if old, _, _ := s.TokenByHash(ctx, "bothash"); !old.RevokedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("old bot token not revoked: %+v", old)
+	}
+	if list, _ := s.ListTokens(ctx, bot.ID); len(list) != 1 || list[0].ID != next.ID {
+		t.Fatalf("bot tokens after rotation = %+v", list)
+	}
+	// A failed replacement (the hash is taken) revokes nothing.
+	clash := identity.Token{ID: core.NewID(), UserID: bot.ID, Kind: identity.TokenBot, Name: "bot", CreatedAt: t0}
+	if err := s.ReplaceBotTokens(ctx, bot.ID, clash, "bothash", t0.Add(2*time.Hour)); err == nil {
+		t.Fatal("a duplicate token hash was accepted")
+	}
+	if cur, _, _ := s.TokenByHash(ctx, "bothash-2"); !cur.RevokedAt.IsZero() {
+		t.Fatalf("a failed rotation revoked the current token: %+v", cur)
+	}
+
 	dup := NewUser(org, "ROSTER-bot")
 	dup.Kind = identity.KindBot
 	tok2 := identity.Token{ID: core.NewID(), UserID: dup.ID, Kind: identity.TokenBot, Name: "bot", CreatedAt: t0}

@@ -362,6 +362,16 @@ func (s *Store) RevokeToken(ctx context.Context, userID, tokenID string, at time
 	return mustAffect(res, err, "token")
 }
 
+// ReplaceBotTokens implements identity.Store.
+func (s *Store) ReplaceBotTokens(ctx context.Context, userID string, t identity.Token, tokenHash string, at time.Time) error {
+	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE identity_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0`, sqldb.Millis(at), userID); err != nil {
+			return core.Wrap(err, "identity: revoke tokens")
+		}
+		return s.insertToken(ctx, tx, t, tokenHash)
+	})
+}
+
 // ---- sign-in throttles ----
 
 // Throttle implements identity.Store.
