@@ -269,9 +269,46 @@ func failedPut(t *testing.T, s files.Store) {
 			}
 		})
 	}
+	t.Run("request cancelled during upload", func(t *testing.T) {
+		for _, key := range []string{"org1/kept", "org1/new"} {
+			cctx, cancel := context.WithCancel(ctx)
+			r := &cancellingReader{n: 1 << 20, cancel: cancel}
+			err := s.Put(cctx, key, r, -1, "application/zip")
+			cancel()
+			if err == nil {
+				t.Fatalf("Put(%q) with a cancelled request succeeded", key)
+			}
+		}
+		b, _ := get(t, s, "org1/kept")
+		if string(b) != "original" {
+			t.Errorf("cancelled overwrite changed the object to %d bytes", len(b))
+		}
+		if _, err := s.Stat(ctx, "org1/new"); !core.IsCode(err, core.ENotFound) {
+			t.Errorf("cancelled Put left an object: %v", err)
+		}
+	})
 	if got, err := s.List(ctx, ""); err != nil || !slices.Equal(keys(got), []string{"org1/kept"}) {
 		t.Fatalf("List = %v, %v", keys(got), err)
 	}
+}
+
+// cancellingReader cancels the request after its first chunk, as a client
+// going away mid-upload does, then keeps yielding bytes.
+type cancellingReader struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+func (r *cancellingReader) Read(p []byte) (int, error) {
+	r.cancel()
+	if r.n <= 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), r.n, 32<<10)
+	r.n -= k
+	// Give the store's transport a moment to notice.
+	time.Sleep(time.Millisecond)
+	return k, nil
 }
 
 func keys(infos []files.Info) []string {
