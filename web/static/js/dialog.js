@@ -2,6 +2,7 @@
 // focus returns to what opened it.
 import { h } from './h.js';
 import { t } from './i18n.js';
+import { icon } from './icons.js';
 
 export function openDialog(title, body, { onClose, wide } = {}) {
   const opener = document.activeElement;
@@ -9,7 +10,7 @@ export function openDialog(title, body, { onClose, wide } = {}) {
   const dlg = h('dialog', { class: ['dialog', wide && 'wide'], 'aria-labelledby': titleId },
     h('header', { class: 'dialog-head' },
       h('h2', { id: titleId }, title),
-      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('common.close'), onclick: () => dlg.close() }, '✕')),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('common.close'), onclick: () => dlg.close() }, icon('close', 18))),
     h('div', { class: 'dialog-body' }, body));
   dlg.addEventListener('close', () => {
     dlg.remove();

@@ -41,7 +41,10 @@ export function fmtTime(iso, withTime = true) {
   if (Number.isNaN(d.getTime())) return '';
   const now = new Date();
   const opts = {};
-  if (d.toDateString() !== now.toDateString()) {
+  const today = d.toDateString() === now.toDateString();
+  // In lists a message from today shows its time, an older one its date.
+  if (today) withTime = true;
+  if (!today) {
     opts.month = 'short'; opts.day = 'numeric';
     if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
   }

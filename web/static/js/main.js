@@ -12,16 +12,17 @@ import { ApprovalsView } from './views/approvals.js';
 import { PlaceholderView } from './views/placeholder.js';
 import { Socket } from './ws.js';
 import { people } from './people.js';
+import { icon } from './icons.js';
 
 const root = document.getElementById('app');
 root.classList.remove('boot');
 
 const tabs = [
-  { id: 'chat', icon: '💬', label: 'nav.chat' },
-  { id: 'directory', icon: '👥', label: 'nav.directory' },
-  { id: 'approvals', icon: '📝', label: 'nav.approvals' },
-  { id: 'apps', icon: '🧩', label: 'nav.apps' },
-  { id: 'admin', icon: '⚙️', label: 'nav.admin' },
+  { id: 'chat', icon: 'chat', label: 'nav.chat' },
+  { id: 'directory', icon: 'contacts', label: 'nav.directory' },
+  { id: 'approvals', icon: 'approvals', label: 'nav.approvals' },
+  { id: 'apps', icon: 'apps', label: 'nav.apps' },
+  { id: 'admin', icon: 'admin', label: 'nav.admin' },
 ];
 
 let current = null; // { id, view }
@@ -92,7 +93,7 @@ function shell() {
     h('ul', { class: 'rail-tabs', role: 'list' },
       tabs.map((tab) => {
         const b = h('a', { href: '#/' + tab.id, class: 'rail-tab', 'data-tab': tab.id },
-          h('span', { class: 'rail-icon', 'aria-hidden': 'true' }, tab.icon),
+          h('span', { class: 'rail-icon' }, icon(tab.icon, 22)),
           h('span', { class: 'rail-label' }, t(tab.label)),
           h('span', { class: 'badge', hidden: true, 'data-badge': tab.id }));
         railButtons[tab.id] = b;

@@ -95,6 +95,7 @@ export const en = {
   'chat.ack.no': 'Not acknowledged',
   'chat.online': 'Online',
   'chat.offline': 'Offline',
+  'chat.contacts': 'People',
   'chat.typing': '{names} is typing…',
   'chat.left': 'You are no longer in this conversation',
 

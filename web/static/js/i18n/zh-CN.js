@@ -95,6 +95,7 @@ export const zh = {
   'chat.ack.no': '未确认',
   'chat.online': '在线',
   'chat.offline': '离线',
+  'chat.contacts': '联系人',
   'chat.typing': '{names} 正在输入…',
   'chat.left': '你已不在该会话中',
 

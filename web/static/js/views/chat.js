@@ -9,6 +9,8 @@ import { session } from '../session.js';
 import { people } from '../people.js';
 import { openDialog } from '../dialog.js';
 import { uuid, debounce, phone } from '../util.js';
+import { org } from '../orgapi.js';
+import { icon } from '../icons.js';
 
 const EMOJI = ['😀', '😄', '😊', '🙂', '😉', '😂', '🤔', '😮', '😢', '😷', '👍', '👌', '🙏', '👏', '💪', '✅', '❌', '❤️', '🌹', '☕', '🎉', '🔥', '⚠️', '🏥'];
 const QUICK_REACTIONS = ['👍', '✅', '🙏', '❤️', '😄', '👌'];
@@ -74,8 +76,13 @@ export class ChatView {
   build() {
     this.searchInput = h('input', {
       type: 'search', class: 'search', placeholder: t('chat.search'), 'aria-label': t('chat.search'),
-      oninput: () => { this.filter = this.searchInput.value.trim().toLowerCase(); this.renderList(); },
+      oninput: () => { this.filter = this.searchInput.value.trim().toLowerCase(); this.renderList(); this.searchPeople(); },
+      onkeydown: (e) => { if (e.key === 'Escape') { this.searchInput.value = ''; this.filter = ''; this.renderList(); this.searchPeople(); } },
     });
+    // Colleagues matching the search (name, pinyin initials, employee no.),
+    // so a chat with anyone is a few keystrokes away.
+    this.peopleHits = h('div', { class: 'people-hits', hidden: true });
+    this.searchPeople = debounce(() => this.findPeople(), 250);
     this.listEl = h('ul', { class: 'conv-list', role: 'list', 'aria-label': t('chat.conversations') });
     this.listStatus = h('p', { class: 'muted center', role: 'status' });
     const canNotify = 'Notification' in window && window.isSecureContext;
@@ -83,12 +90,13 @@ export class ChatView {
       type: 'button', class: 'icon-btn', title: t('chat.notify.enable'), 'aria-label': t('chat.notify.enable'),
       hidden: !canNotify || Notification.permission !== 'default',
       onclick: async () => { await Notification.requestPermission(); this.notifyBtn.hidden = Notification.permission !== 'default'; },
-    }, '🔔');
+    }, icon('bell'));
     this.listPane = h('aside', { class: 'list-pane', 'aria-label': t('chat.conversations') },
       h('header', { class: 'pane-head' }, h('h1', null, t('nav.chat')), this.notifyBtn),
       h('div', { class: 'pane-search' }, this.searchInput),
       this.listStatus,
-      this.listEl);
+      this.listEl,
+      this.peopleHits);
 
     this.titleEl = h('h2', { id: 'conv-title', class: 'conv-title' });
     this.subEl = h('span', { class: 'muted conv-sub' });
@@ -104,7 +112,7 @@ export class ChatView {
     this.emptyEl = h('div', { class: 'empty-conv' }, h('div', { class: 'empty-mark', 'aria-hidden': 'true' }, '💬'), h('p', { class: 'muted' }, t('chat.pick')));
     this.convEl = h('div', { class: 'conv', hidden: true },
       h('header', { class: 'msg-head' },
-        h('a', { href: '#/chat', class: 'back icon-btn', 'aria-label': t('common.back') }, '‹'),
+        h('a', { href: '#/chat', class: 'back icon-btn', 'aria-label': t('common.back') }, icon('back', 24)),
         h('div', { class: 'msg-head-text' }, this.titleEl, this.subEl)),
       h('div', { class: 'msg-scroll-wrap' }, this.scrollEl, this.newBelow),
       this.typingEl,
@@ -132,7 +140,7 @@ export class ChatView {
     this.urgentBtn = h('button', {
       type: 'button', class: 'tool urgent-toggle', 'aria-pressed': 'false', title: t('chat.urgent.toggle'),
       onclick: () => { this.urgent = !this.urgent; this.urgentBtn.setAttribute('aria-pressed', String(this.urgent)); },
-    }, h('span', { 'aria-hidden': 'true' }, '❗'), h('span', { class: 'tool-label' }, t('chat.urgent.toggle')));
+    }, icon('urgent'), h('span', { class: 'tool-label' }, t('chat.urgent.toggle')));
     this.sendBtn = h('button', { type: 'submit', class: 'primary send' }, t('chat.send'));
     this.composer = h('form', {
       class: 'composer', 'aria-label': t('chat.composer'),
@@ -143,8 +151,8 @@ export class ChatView {
     this.replyBar,
     h('div', { class: 'toolbar' },
       h('button', { type: 'button', class: 'tool', 'aria-label': t('chat.emoji'), title: t('chat.emoji'), 'aria-expanded': 'false',
-        onclick: (e) => { this.emojiBox.hidden = !this.emojiBox.hidden; e.currentTarget.setAttribute('aria-expanded', String(!this.emojiBox.hidden)); } }, '😊'),
-      h('button', { type: 'button', class: 'tool', 'aria-label': t('chat.attach'), title: t('chat.attach'), onclick: () => this.fileInput.click() }, '📎'),
+        onclick: (e) => { this.emojiBox.hidden = !this.emojiBox.hidden; e.currentTarget.setAttribute('aria-expanded', String(!this.emojiBox.hidden)); } }, icon('smile')),
+      h('button', { type: 'button', class: 'tool', 'aria-label': t('chat.attach'), title: t('chat.attach'), onclick: () => this.fileInput.click() }, icon('attach')),
       this.urgentBtn,
       this.fileInput),
     this.emojiBox,
@@ -245,6 +253,33 @@ export class ChatView {
     let total = 0;
     for (const c of this.convs.values()) if (!c.muted) total += c.unread || 0;
     session.emit('unread', total);
+  }
+
+  async findPeople() {
+    const q = this.searchInput.value.trim();
+    if (!q) { this.peopleHits.hidden = true; return; }
+    let hits;
+    try { hits = await org.search(q); } catch { this.peopleHits.hidden = true; return; }
+    if (this.searchInput.value.trim() !== q) return;
+    hits = hits.filter((x) => x.id !== this.me).slice(0, 8);
+    this.peopleHits.hidden = !hits.length;
+    mount(this.peopleHits, h('h2', { class: 'hits-title' }, t('chat.contacts')),
+      h('ul', { class: 'people-list', role: 'list' }, hits.map((p) => h('li', null,
+        h('button', {
+          type: 'button', class: 'person-row', 'data-person': p.id,
+          onclick: async (e) => {
+            e.currentTarget.disabled = true;
+            try {
+              const c = await im.direct(p.id);
+              const conv = c.conversation || c;
+              this.searchInput.value = ''; this.filter = ''; this.peopleHits.hidden = true;
+              location.hash = '#/chat/' + encodeURIComponent(conv.id);
+            } catch (err) { this.toast(err.display); e.currentTarget.disabled = false; }
+          },
+        }, avatar(p.id, p.name, 32),
+        h('span', { class: 'conv-main' },
+          h('span', { class: 'conv-name' }, p.name),
+          h('span', { class: 'muted small-text' }, [p.position, p.primary_department, p.org_id !== org.myOrg() ? p.org_name : ''].filter(Boolean).join(' · '))))))));
   }
 
   // ---------- the open conversation ----------
@@ -447,7 +482,7 @@ export class ChatView {
         m.recalled_at ? null : h('button', {
           type: 'button', class: 'msg-more icon-btn', 'aria-label': t('chat.actions'), 'aria-haspopup': 'menu',
           onclick: (e) => this.openMenu(e.currentTarget, st, m),
-        }, '⋯')),
+        }, icon('more', 18))),
       m.recalled_at ? null : this.reactionsEl(m),
       h('div', { class: 'msg-foot' }, this.receiptEl(st, m), this.urgentEl(st, m))));
     this.msgEls.set(m.id, el);
@@ -462,7 +497,7 @@ export class ChatView {
         h('img', { src: url + '?thumb=1', alt: m.text || t('chat.kind.image'), loading: 'lazy', class: 'msg-image' }));
     }
     if (m.kind === 'file' && m.file_id) {
-      return h('a', { href: im.fileURL(m.file_id), class: 'file-link', download: m.text || true }, '📄 ', m.text || t('chat.kind.file'));
+      return h('a', { href: im.fileURL(m.file_id), class: 'file-link', download: m.text || true }, icon('file', 18), ' ', m.text || t('chat.kind.file'));
     }
     const text = m.text || '';
     const names = [];
@@ -685,7 +720,7 @@ export class ChatView {
       h('button', {
         type: 'button', class: 'icon-btn', 'aria-label': t('common.cancel'),
         onclick: () => this.cancelReplyEdit(),
-      }, '✕'));
+      }, icon('close', 16)));
   }
 
   cancelReplyEdit() {

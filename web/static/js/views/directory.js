@@ -8,6 +8,7 @@ import { im } from '../imapi.js';
 import { people, fromStaff } from '../people.js';
 import { session } from '../session.js';
 import { debounce } from '../util.js';
+import { icon } from '../icons.js';
 
 export class DirectoryView {
   constructor() {
@@ -37,7 +38,7 @@ export class DirectoryView {
     this.detailBody = h('div', { class: 'dir-body', 'aria-live': 'polite' });
     this.detail = h('section', { class: 'msg-pane', 'aria-labelledby': 'dir-title' },
       h('header', { class: 'msg-head' },
-        h('a', { href: '#/directory', class: 'back icon-btn', 'aria-label': t('common.back'), onclick: () => { this.el.dataset.pane = 'list'; } }, '‹'),
+        h('a', { href: '#/directory', class: 'back icon-btn', 'aria-label': t('common.back'), onclick: () => { this.el.dataset.pane = 'list'; } }, icon('back', 24)),
         h('div', { class: 'msg-head-text' }, this.detailTitle)),
       this.detailBody);
     this.el = h('div', { class: 'split directory', 'data-pane': 'list' }, this.listPane, this.detail);
@@ -70,6 +71,10 @@ export class DirectoryView {
       for (const d of this.children.get('') || []) this.expanded.add(d.id);
       this.treeStatus.textContent = this.depts.length ? '' : t('dir.none');
       this.renderTree();
+      // A department opened from a link before the tree arrived gets its name now.
+      if (this.selected && this.byId.has(this.selected) && this.el.dataset.pane === 'detail' && !this.personOpen) {
+        this.openDept(this.selected);
+      }
     } catch (e) {
       this.treeStatus.textContent = e.display;
     }
@@ -132,6 +137,7 @@ export class DirectoryView {
 
   async openDept(id) {
     this.selected = id;
+    this.personOpen = false;
     this.el.dataset.pane = 'detail';
     // Expand the path so the tree shows where we are.
     for (let d = this.byId.get(id); d && d.parent_id; d = this.byId.get(d.parent_id)) this.expanded.add(d.parent_id);
@@ -195,6 +201,7 @@ export class DirectoryView {
 
   async openPerson(id, orgId) {
     this.el.dataset.pane = 'detail';
+    this.personOpen = true;
     mount(this.detailBody, h('p', { class: 'muted center' }, t('common.loading')));
     try {
       const s = await org.person(id, orgId || org.myOrg());
