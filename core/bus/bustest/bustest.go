@@ -54,6 +54,7 @@ func Run(t *testing.T, newBus Factory, opt Options) {
 	t.Run("wildcards", s.wildcards)
 	t.Run("publisher receives its own events", s.ownEvents)
 	t.Run("order per publisher and subject", s.order)
+	t.Run("slow subscriber does not block publishers", s.slowSubscriber)
 	t.Run("stop ends delivery", s.stop)
 	t.Run("stop waits for a running handler", s.stopWaits)
 	t.Run("handler may stop its own subscription", s.selfStop)
@@ -237,6 +238,37 @@ func (s suite) order(t *testing.T) {
 			t.Fatalf("event %d carries %q: order not kept", i, e.Data)
 		}
 	}
+}
+
+func (s suite) slowSubscriber(t *testing.T) {
+	b := s.bus(t)
+	release := make(chan struct{})
+	subscribe(t, b, "im.group.g1", func(bus.Event) { <-release })
+	t.Cleanup(func() { close(release) }) // before the Stop registered above
+	const n = 5000
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := b.Publish(context.Background(), "im.group.g1", []byte(strconv.Itoa(i))); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+	case <-time.After(s.opt.Wait):
+		t.Fatalf("%d publishes did not finish within %v behind a stuck subscriber", n, s.opt.Wait)
+	}
+	// The bus still works for everyone else.
+	in := newInbox()
+	subscribe(t, b, "im.group.g2", in.handle)
+	publish(t, b, "im.group.g2", "after")
+	in.waitFor(t, 1, s.opt.Wait)
 }
 
 func (s suite) stop(t *testing.T) {

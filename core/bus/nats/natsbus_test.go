@@ -2,6 +2,7 @@ package natsbus_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -295,4 +296,44 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestSlowSubscriberDropsAreCounted(t *testing.T) {
+	url := bustest.Require(t, "ROUNDS_TEST_NATS")
+	b, err := natsbus.Connect(url, natsbus.Options{Prefix: prefixFor(t), QueueSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	waitReady(t, b)
+	release := make(chan struct{})
+	if _, err := b.Subscribe("roster.published", func(bus.Event) { <-release }); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for range 50 {
+		if err := b.Publish(ctx, "roster.published", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for b.Dropped() < 40 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	// One event in the handler, two queued: the rest are dropped.
+	if d := b.Dropped(); d < 40 || d > 49 {
+		t.Fatalf("Dropped = %d, want about 47", d)
+	}
+}
+
+func TestTooLargeEvent(t *testing.T) {
+	url := bustest.Require(t, "ROUNDS_TEST_NATS")
+	b := connect(t, url, prefixFor(t))
+	waitReady(t, b)
+	err := b.Publish(context.Background(), "im.user.u1", make([]byte, 64<<20))
+	var ce *core.Error
+	if !errors.As(err, &ce) || ce.Code != core.ETooLarge || ce.Field != "data" {
+		t.Fatalf("Publish of 64 MiB = %v, want too_large naming data", err)
+	}
 }
