@@ -44,7 +44,9 @@ type Recorder interface {
 // TxRecorder is a Recorder that can also write the entry inside a caller's
 // database transaction, so that a change and its audit entry commit or fail
 // together. Log implements it; callers check for it with a type assertion
-// and fall back to Record after their commit.
+// and fall back to Record after their commit. The chain head stays locked
+// from RecordTx until the caller's transaction ends and every append waits
+// for it, so make RecordTx the last statement of a short transaction.
 type TxRecorder interface {
 	Recorder
 	RecordTx(ctx context.Context, tx *sqldb.Tx, e Entry) error

@@ -117,7 +117,6 @@ func New(ctx context.Context, db *sqldb.DB, opts Options) (*Enforcer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ad.ctx = ctx
 	ce, err := casbin.NewEnforcer()
 	if err != nil {
 		return nil, err
@@ -132,7 +131,6 @@ func New(ctx context.Context, db *sqldb.DB, opts Options) (*Enforcer, error) {
 	if err := ce.LoadPolicy(); err != nil {
 		return nil, fmt.Errorf("authz: %w", err)
 	}
-	ad.ctx = nil
 	objs := append(append([]Object(nil), Catalogue...), opts.Objects...)
 	return &Enforcer{db: db, rec: opts.Recorder, clock: opts.Clock, cat: newCatalogue(objs), ce: ce, ad: ad,
 		views: map[string]*view{}}, nil

@@ -165,6 +165,14 @@ func TestCustomRoles(t *testing.T) {
 			if !core.IsCode(err, core.EForbidden) {
 				t.Fatalf("create beyond own rights: want forbidden, got %v", err)
 			}
+			// The refused role left nothing behind, in memory or stored.
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM authz_rules WHERE v0 = 'auditor'`).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("refused role stored %d rules (%v)", n, err)
+			}
+			if err := f.e.AssignRole(ctx, f.adminA, hospA, clerk.UserID, "auditor"); !core.IsCode(err, core.EInvalid) {
+				t.Fatalf("refused role can be assigned: %v", err)
+			}
 			if err := f.e.AssignRole(ctx, clerk, hospA, clerk.UserID, authz.RoleOrgAdmin); !core.IsCode(err, core.EForbidden) {
 				t.Fatalf("self-promotion: want forbidden, got %v", err)
 			}
