@@ -138,7 +138,7 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 			}
 		}
 		m = Message{ID: core.NewID(), ConversationID: c.ID, SenderID: uid, ClientMsgID: req.ClientMsgID, Kind: req.Kind,
-			Text: req.Text, Mentions: mentions, MentionAll: req.MentionAll, ReplyToID: req.ReplyToID, FileID: req.FileID, CreatedAt: tx.Now()}
+			Text: req.Text, Mentions: mentions, MentionAll: req.MentionAll, ReplyToID: req.ReplyToID, FileID: req.FileID, CreatedAt: s.clock.Now()}
 		if req.ReplyToID != "" {
 			q, err := tx.Message(ctx, req.ReplyToID)
 			if err != nil || q.ConversationID != c.ID {
@@ -206,7 +206,7 @@ func (s *Service) Edit(ctx context.Context, a core.Actor, messageID, text string
 		if m.Kind != KindText {
 			return core.Invalid("message_id", "only text messages can be edited")
 		}
-		m.Text, m.EditedAt = text, tx.Now()
+		m.Text, m.EditedAt = text, s.clock.Now()
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
@@ -251,11 +251,11 @@ func (s *Service) Recall(ctx context.Context, a core.Actor, messageID string) (M
 		case manager:
 		case m.SenderID != uid:
 			return core.Errorf(core.EForbidden, "you can recall only your own messages")
-		case tx.Now().Sub(m.CreatedAt) > s.cfg.RecallWindow:
+		case s.clock.Now().Sub(m.CreatedAt) > s.cfg.RecallWindow:
 			return core.Errorf(core.EForbidden, "messages can be recalled only within %s", s.cfg.RecallWindow).With("window_seconds", int(s.cfg.RecallWindow.Seconds()))
 		}
 		m.Text, m.Mentions, m.MentionAll, m.ReplyQuote, m.FileID, m.Reactions = "", nil, false, "", "", nil
-		m.RecalledAt, m.RecalledBy = tx.Now(), uid
+		m.RecalledAt, m.RecalledBy = s.clock.Now(), uid
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
