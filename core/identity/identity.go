@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"github.com/roundshq/rounds/core"
@@ -169,10 +170,13 @@ type Store interface {
 
 	// Throttle returns the failure state of key (zero when none).
 	Throttle(ctx context.Context, key string) (Throttle, error)
-	// RecordFailure counts one failed sign-in for key atomically: a window
-	// older than window starts afresh; when the count reaches max the key is
-	// locked until at+lockFor and the count starts again. It returns the
-	// state after the update.
+	// RecordFailure counts one failed sign-in for key atomically: a count
+	// whose window began more than window ago, or whose lock has run out,
+	// starts afresh; when the count reaches max on an unlocked key, the key
+	// is locked until at+lockFor and the count restarts at 0. Failures while
+	// locked are counted but never extend the lock. It returns the state
+	// after the update: Failures is 0 with LockedUntil after at exactly when
+	// this call set the lock.
 	RecordFailure(ctx context.Context, key string, at time.Time, window time.Duration, max int, lockFor time.Duration) (Throttle, error)
 	// ClearThrottle forgets key's failures (after a successful sign-in).
 	ClearThrottle(ctx context.Context, key string) error
@@ -224,6 +228,10 @@ type Config struct {
 
 	// Argon2 are the hashing parameters for new and rehashed passwords.
 	Argon2 Argon2Params
+	// MaxConcurrentHashes bounds password hashes running at once (default
+	// GOMAXPROCS); further sign-ins wait their turn. Memory for hashing is
+	// at most MaxConcurrentHashes × Argon2.Memory.
+	MaxConcurrentHashes int
 
 	// AuthCacheTTL is how long Authenticate trusts a token it has checked
 	// before asking the database again (default 10 s; negative disables the
@@ -236,16 +244,17 @@ type Config struct {
 // DefaultConfig returns the defaults described on Config.
 func DefaultConfig() Config {
 	return Config{
-		SessionTTL:         30 * 24 * time.Hour,
-		SessionIdle:        12 * time.Hour,
-		TouchInterval:      time.Minute,
-		MaxAccountFailures: 5,
-		AccountWindow:      15 * time.Minute,
-		AccountLockout:     15 * time.Minute,
-		MaxIPFailures:      30,
-		IPWindow:           5 * time.Minute,
-		Argon2:             DefaultArgon2,
-		AuthCacheTTL:       10 * time.Second,
+		SessionTTL:          30 * 24 * time.Hour,
+		SessionIdle:         12 * time.Hour,
+		TouchInterval:       time.Minute,
+		MaxAccountFailures:  5,
+		AccountWindow:       15 * time.Minute,
+		AccountLockout:      15 * time.Minute,
+		MaxIPFailures:       30,
+		IPWindow:            5 * time.Minute,
+		Argon2:              DefaultArgon2,
+		MaxConcurrentHashes: runtime.GOMAXPROCS(0),
+		AuthCacheTTL:        10 * time.Second,
 	}
 }
 
@@ -292,6 +301,9 @@ func (c Config) withDefaults() Config {
 	}
 	if a.SaltLen < 16 {
 		a.SaltLen = d.Argon2.SaltLen
+	}
+	if c.MaxConcurrentHashes <= 0 {
+		c.MaxConcurrentHashes = d.MaxConcurrentHashes
 	}
 	if c.AuthCacheTTL == 0 {
 		c.AuthCacheTTL = d.AuthCacheTTL

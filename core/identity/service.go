@@ -25,6 +25,10 @@ type Service struct {
 	audit audit.Recorder
 	clock core.Clock
 	cache *authCache
+	// hashSlots bounds concurrent argon2 work: each hash holds
+	// Argon2.Memory KiB, and a burst of sign-ins must queue rather than
+	// exhaust a small server's memory.
+	hashSlots chan struct{}
 
 	// dummyHash is verified against when a login does not exist, so an
 	// unknown login takes as long as a wrong password (no enumeration by
@@ -46,6 +50,7 @@ func New(store Store, cfg Config, authz Authorizer, rec audit.Recorder, clock co
 		audit:     rec,
 		clock:     clock,
 		cache:     newAuthCache(cfg.AuthCacheTTL),
+		hashSlots: make(chan struct{}, cfg.MaxConcurrentHashes),
 		dummyHash: HashPassword(core.RandomToken(16), cfg.Argon2),
 	}
 }
@@ -75,6 +80,54 @@ func (s *Service) afterRevoke(userID string) {
 	for _, fn := range hooks {
 		fn(userID)
 	}
+}
+
+func (s *Service) acquireHash(ctx context.Context) error {
+	select {
+	case s.hashSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return core.Wrap(ctx.Err(), "identity: waiting to hash a password")
+	}
+}
+
+func (s *Service) releaseHash() { <-s.hashSlots }
+
+// hash hashes a password within the concurrency limit.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	if err := s.acquireHash(ctx); err != nil {
+		return "", err
+	}
+	defer s.releaseHash()
+	return HashPassword(password, s.cfg.Argon2), nil
+}
+
+// verify checks a password within the concurrency limit.
+func (s *Service) verify(ctx context.Context, password, hash string) (ok, rehash bool, err error) {
+	if err := s.acquireHash(ctx); err != nil {
+		return false, false, err
+	}
+	defer s.releaseHash()
+	ok, rehash = VerifyPassword(password, hash, s.cfg.Argon2)
+	return ok, rehash, nil
+}
+
+// claimAttempt counts a password attempt against the login before the
+// password is checked, so guesses sent in parallel cannot all slip past the
+// limit while their hashes run; a correct password clears the count. It
+// returns ERateLimited when the login was already locked. The attempt that
+// reaches the limit is still checked (it locks the login for the next ones).
+func (s *Service) claimAttempt(ctx context.Context, key string, now time.Time) error {
+	th, err := s.store.RecordFailure(ctx, key, now, s.cfg.AccountWindow, s.cfg.MaxAccountFailures, s.cfg.AccountLockout)
+	if err != nil {
+		return err
+	}
+	// Failures is 0 right after this attempt set the lock; above 0 while
+	// locked means the lock was set by an earlier attempt.
+	if th.LockedUntil.After(now) && th.Failures > 0 {
+		return rateLimited("too many failed sign-ins for this login; try again later", th.LockedUntil, now)
+	}
+	return nil
 }
 
 // errBadCredentials is the one answer to a wrong login or password, so the
@@ -189,7 +242,10 @@ func (s *Service) CreateUser(ctx context.Context, a core.Actor, nu NewUser) (Use
 	u := User{ID: core.NewID(), OrgID: nu.OrgID, Login: nu.Login, DisplayName: nu.DisplayName, Kind: nu.Kind, Status: StatusActive, CreatedAt: now}
 	hash := ""
 	if nu.Password != "" {
-		hash = HashPassword(nu.Password, s.cfg.Argon2)
+		var err error
+		if hash, err = s.hash(ctx, nu.Password); err != nil {
+			return User{}, err
+		}
 		u.PasswordChangedAt = now
 	}
 	if err := s.store.CreateUser(ctx, u, hash); err != nil {
@@ -267,7 +323,11 @@ func (s *Service) SetPassword(ctx context.Context, a core.Actor, userID, passwor
 	if err := s.authorize(ctx, a, u.OrgID, ObjectUser, ActionWrite, "identity.user.password_reset", userID); err != nil {
 		return err
 	}
-	if err := s.store.SetPassword(ctx, userID, HashPassword(password, s.cfg.Argon2), s.clock.Now()); err != nil {
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetPassword(ctx, userID, hash, s.clock.Now()); err != nil {
 		return err
 	}
 	s.afterRevoke(userID)
@@ -301,19 +361,30 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, a core.Actor, oldPasswo
 	} else if th.LockedUntil.After(now) {
 		return rateLimited("too many wrong passwords; try again later", th.LockedUntil, now)
 	}
-	_, hash, err := s.store.UserByLogin(ctx, u.Login)
+	if err := s.claimAttempt(ctx, key, now); err != nil {
+		return err
+	}
+	_, oldHash, err := s.store.UserByLogin(ctx, u.Login)
 	if err != nil {
 		return err
 	}
-	if ok, _ := VerifyPassword(oldPassword, hash, s.cfg.Argon2); !ok {
-		if _, err := s.store.RecordFailure(ctx, key, now, s.cfg.AccountWindow, s.cfg.MaxAccountFailures, s.cfg.AccountLockout); err != nil {
-			return err
-		}
+	ok, _, err := s.verify(ctx, oldPassword, oldHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		s.record(ctx, a, audit.Entry{OrgID: u.OrgID, Action: "identity.user.password_change", ObjectType: "user", ObjectID: u.ID, Result: audit.ResultFailed,
 			Details: map[string]any{"reason": "wrong_password"}})
 		return core.Invalid("old_password", "the current password is wrong")
 	}
-	if err := s.store.SetPassword(ctx, u.ID, HashPassword(newPassword, s.cfg.Argon2), now); err != nil {
+	if err := s.store.ClearThrottle(ctx, key); err != nil {
+		return err
+	}
+	newHash, err := s.hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetPassword(ctx, u.ID, newHash, now); err != nil {
 		return err
 	}
 	s.afterRevoke(u.ID)
@@ -407,6 +478,10 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (Sessio
 		}
 	}
 
+	if err := s.claimAttempt(ctx, acct, now); err != nil {
+		fail("locked", "", "")
+		return Session{}, "", err
+	}
 	u, hash, err := s.store.UserByLogin(ctx, login)
 	if err != nil && !core.IsCode(err, core.ENotFound) {
 		return Session{}, "", err
@@ -418,13 +493,21 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (Sessio
 	switch tooLong := utf8.RuneCountInString(password) > MaxPasswordLength; {
 	case tooLong:
 	case found && hash != "":
-		ok, rehash = VerifyPassword(password, hash, s.cfg.Argon2)
+		ok, rehash, err = s.verify(ctx, password, hash)
 	default:
-		VerifyPassword(password, s.dummyHash, s.cfg.Argon2)
+		_, _, err = s.verify(ctx, password, s.dummyHash)
+	}
+	if err != nil {
+		return Session{}, "", err
 	}
 	if !ok {
-		if err := s.countFailure(ctx, acct, ip, now); err != nil {
-			return Session{}, "", err
+		// The login's attempt is already counted; the address counts
+		// failures only, so a ward sharing one NAT address is not blocked
+		// by its own successful sign-ins.
+		if ip != "" {
+			if _, err := s.store.RecordFailure(ctx, ipKey(ip), now, s.cfg.IPWindow, s.cfg.MaxIPFailures, s.cfg.IPWindow); err != nil {
+				return Session{}, "", err
+			}
 		}
 		fail("bad_credentials", u.ID, u.OrgID)
 		return Session{}, "", errBadCredentials()
@@ -439,7 +522,11 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (Sessio
 		return Session{}, "", err
 	}
 	if rehash {
-		if err := s.store.RehashPassword(ctx, u.ID, HashPassword(password, s.cfg.Argon2)); err != nil {
+		h, err := s.hash(ctx, password)
+		if err == nil {
+			err = s.store.RehashPassword(ctx, u.ID, h)
+		}
+		if err != nil {
 			slog.WarnContext(ctx, "identity: rehash failed", "user", u.ID, "err", err)
 		}
 	}
@@ -452,18 +539,6 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (Sessio
 	actor.UserID, actor.OrgID, actor.SessionID = u.ID, u.OrgID, sess.ID
 	s.record(ctx, actor, audit.Entry{Action: "session.login", ObjectType: "session", ObjectID: sess.ID, Result: audit.ResultOK})
 	return sess, token, nil
-}
-
-func (s *Service) countFailure(ctx context.Context, acct, ip string, now time.Time) error {
-	if _, err := s.store.RecordFailure(ctx, acct, now, s.cfg.AccountWindow, s.cfg.MaxAccountFailures, s.cfg.AccountLockout); err != nil {
-		return err
-	}
-	if ip != "" {
-		if _, err := s.store.RecordFailure(ctx, ipKey(ip), now, s.cfg.IPWindow, s.cfg.MaxIPFailures, s.cfg.IPWindow); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Logout revokes the session the actor is using. A request made with an API

@@ -137,6 +137,7 @@ func TestServiceOnPostgres(t *testing.T) {
 		{"login answers alike", TestLoginAnswersAlike},
 		{"lockout", TestLoginLockout},
 		{"lockout across nodes", TestLoginLockoutHoldsAcrossNodes},
+		{"parallel guesses", TestParallelGuessesMeetTheLimit},
 		{"per-address limit", TestLoginPerAddressLimit},
 		{"session lifetime", TestSessionLifetime},
 		{"sessions", TestSessionsListLogoutRevoke},
@@ -425,6 +426,56 @@ func TestLoginLockout(t *testing.T) {
 		wantCode(t, err, core.EUnauthenticated)
 	}
 	e.mustLogin(t, "nurse.zhao", "paediatrics-ward-2")
+}
+
+func TestParallelGuessesMeetTheLimit(t *testing.T) {
+	e := newEnv(t, identity.Config{MaxConcurrentHashes: 2})
+	ctx := context.Background()
+	e.mustUser(t, "dr.guo", "gastro-endoscopy")
+	const n = 20
+	var checked, limited atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, _, err := e.svc.Login(ctx, "dr.guo", fmt.Sprintf("parallel-guess-%d", i), fmt.Sprintf("10.7.0.%d", i))
+			switch core.ErrorCode(err) {
+			case core.EUnauthenticated:
+				checked.Add(1)
+			case core.ERateLimited:
+				limited.Add(1)
+			default:
+				t.Errorf("attempt %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if checked.Load() != 5 || limited.Load() != n-5 {
+		t.Fatalf("%d guesses were checked and %d refused; want exactly 5 checked", checked.Load(), limited.Load())
+	}
+}
+
+func TestSignInsQueueForHashing(t *testing.T) {
+	e := newEnv(t, identity.Config{MaxConcurrentHashes: 1})
+	ctx := context.Background()
+	for i := range 4 {
+		e.mustUser(t, fmt.Sprintf("nurse.%d", i), "morning-handover")
+	}
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			if _, _, err := e.svc.Login(ctx, fmt.Sprintf("nurse.%d", i%4), "morning-handover", ""); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	// A caller that gives up while queued gets its context's error, not a hang.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, _, err := e.svc.Login(cctx, "nurse.0", "morning-handover", "")
+	if err == nil {
+		t.Fatal("a cancelled sign-in succeeded")
+	}
 }
 
 func TestLoginLockoutHoldsAcrossNodes(t *testing.T) {

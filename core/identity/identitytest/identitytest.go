@@ -367,6 +367,20 @@ func testThrottle(t *testing.T, s identity.Store) {
 		t.Fatalf("stored lock = %+v", got)
 	}
 
+	// Failures while locked are counted but do not extend the lock, not even
+	// when they reach the limit again.
+	for i := 1; i <= 7; i++ {
+		th, err := s.RecordFailure(ctx, key, at.Add(time.Duration(i)*time.Second), window, 5, lock)
+		if err != nil || th.Failures != i || !th.LockedUntil.Equal(at.Add(lock)) {
+			t.Fatalf("failure %d while locked: %+v %v", i, th, err)
+		}
+	}
+	// Once the lock has run out, the count starts afresh.
+	th, err = s.RecordFailure(ctx, key, at.Add(lock), window, 5, lock)
+	if err != nil || th.Failures != 1 || !th.LockedUntil.IsZero() || !th.WindowStart.Equal(at.Add(lock)) {
+		t.Fatalf("after the lock: %+v %v", th, err)
+	}
+
 	// A failure after the window starts a new count.
 	other := "ip:10.0.0.9"
 	if _, err := s.RecordFailure(ctx, other, t0, window, 5, lock); err != nil {

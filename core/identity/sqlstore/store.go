@@ -391,23 +391,33 @@ func (s *Store) Throttle(ctx context.Context, key string) (identity.Throttle, er
 }
 
 // RecordFailure implements identity.Store. The upsert is one statement, so
-// concurrent failures on several nodes are all counted.
+// concurrent failures on several nodes are all counted; the row lock it takes
+// on PostgreSQL (and SQLite's single writer) orders them.
 func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time, window time.Duration, max int, lockFor time.Duration) (identity.Throttle, error) {
 	var th identity.Throttle
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		now, cutoff := sqldb.Millis(at), sqldb.Millis(at.Add(-window))
 		var start, locked int64
+		// A count starts afresh when its window has passed or a lock has
+		// run out; a lock that has run out is cleared.
 		err := tx.QueryRowContext(ctx, `INSERT INTO identity_login_throttle (throttle_key, failures, window_start, locked_until)
 			VALUES (?, 1, ?, 0)
 			ON CONFLICT (throttle_key) DO UPDATE SET
-				failures = CASE WHEN identity_login_throttle.window_start <= ? THEN 1 ELSE identity_login_throttle.failures + 1 END,
-				window_start = CASE WHEN identity_login_throttle.window_start <= ? THEN ? ELSE identity_login_throttle.window_start END
-			RETURNING failures, window_start, locked_until`, key, now, cutoff, cutoff, now).Scan(&th.Failures, &start, &locked)
+				failures = CASE WHEN identity_login_throttle.window_start <= ?
+						OR (identity_login_throttle.locked_until > 0 AND identity_login_throttle.locked_until <= ?)
+					THEN 1 ELSE identity_login_throttle.failures + 1 END,
+				window_start = CASE WHEN identity_login_throttle.window_start <= ?
+						OR (identity_login_throttle.locked_until > 0 AND identity_login_throttle.locked_until <= ?)
+					THEN ? ELSE identity_login_throttle.window_start END,
+				locked_until = CASE WHEN identity_login_throttle.locked_until <= ? THEN 0 ELSE identity_login_throttle.locked_until END
+			RETURNING failures, window_start, locked_until`,
+			key, now, cutoff, now, cutoff, now, now, now).Scan(&th.Failures, &start, &locked)
 		if err != nil {
 			return core.Wrap(err, "identity: record sign-in failure")
 		}
 		th.WindowStart, th.LockedUntil = sqldb.FromMillis(start), sqldb.FromMillis(locked)
-		if th.Failures < max {
+		// While locked, failures are counted but do not extend the lock.
+		if th.Failures < max || th.LockedUntil.After(at) {
 			return nil
 		}
 		until := at.Add(lockFor)
