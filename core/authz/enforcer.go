@@ -248,10 +248,15 @@ func checkOrg(orgID string, allowAll bool) error {
 // allowed. Roles count only in the organisation they are held in (or
 // everywhere for system admins), so an actor acting in another organisation
 // than their own is refused unless granted there. orgID AllOrgs asks about
-// every organisation at once: only system admins pass.
+// every organisation at once: only system admins pass; an empty orgID (an
+// actor with no organisation, such as a system admin acting globally) is
+// taken as AllOrgs.
 func (e *Enforcer) Authorize(ctx context.Context, a core.Actor, orgID, object, action string) error {
 	if a.IsSystem() {
 		return nil
+	}
+	if orgID == "" {
+		orgID = AllOrgs
 	}
 	if err := checkOrg(orgID, true); err != nil {
 		return err
@@ -336,6 +341,7 @@ func (e *Enforcer) change(ctx context.Context, by core.Actor, fn func(tx *sqldb.
 		defer e.ad.unbind()
 		attempt++
 		if attempt > 1 { // a retried transaction starts from the stored state
+			e.dropViewsLocked()
 			if err := e.ce.LoadPolicy(); err != nil {
 				return err
 			}
@@ -727,13 +733,17 @@ func (e *Enforcer) ListRoles(ctx context.Context, by core.Actor, orgID string) (
 		return nil, err
 	}
 	out := []Role{}
+	e.mu.RLock()
 	for _, b := range BuiltinRoles {
-		inh := ""
-		if b == RoleDeptHead {
-			inh = RoleStaff
+		r := Role{Name: b, Builtin: true}
+		if g, _ := e.ce.GetFilteredGroupingPolicy(0, b, "", AllOrgs); len(g) > 0 {
+			r.Inherits = g[0][1]
 		}
-		out = append(out, Role{Name: b, Builtin: true, Inherits: inh})
+		p, _ := e.ce.GetFilteredPolicy(0, b, AllOrgs)
+		r.Rules = rulesOut(p)
+		out = append(out, r)
 	}
+	e.mu.RUnlock()
 	rows, err := e.db.QueryContext(ctx, `SELECT name, description, inherits FROM authz_roles WHERE org_id = ? ORDER BY name`, orgID)
 	if err != nil {
 		return nil, core.Wrap(err, "could not list roles")

@@ -90,6 +90,8 @@ func testBuiltinDecisions(t *testing.T, db *sqldb.DB) {
 		{"org admin of A denied in B", f.adminA, hospB, "audit.log", "read", false},
 		{"org admin of B denied in A", f.adminB, hospA, "identity.user", "write", false},
 		{"org admin not across orgs", f.adminA, authz.AllOrgs, "audit.log", "read", false},
+		{"no organisation means every organisation: system admin", f.sys, "", "orgchart.org", "write", true},
+		{"no organisation means every organisation: org admin", f.adminA, "", "orgchart.org", "write", false},
 		{"dept head reads subtree approvals", f.headA, hospA, "approvals.request", "read_subtree", true},
 		{"dept head writes roster", f.headA, hospA, "roster.roster", "write", true},
 		{"dept head reads subtree attendance", f.headA, hospA, "attendance.record", "read_subtree", true},

@@ -214,6 +214,10 @@ func TestCustomRoles(t *testing.T) {
 				if r.Name == "head_nurse" && (len(r.Rules) != 3 || r.Inherits != "staff" || r.Description != "护士长" || r.Builtin) {
 					t.Fatalf("head_nurse listed as %+v", r)
 				}
+				if r.Name == authz.RoleDeptHead && (!r.Builtin || r.Inherits != authz.RoleStaff ||
+					!slices.Contains(r.Rules, authz.Rule{Object: "roster.roster", Action: "write", Effect: authz.Allow})) {
+					t.Fatalf("dept_head listed as %+v", r)
+				}
 			}
 			want := []string{"system_admin", "org_admin", "dept_head", "staff", "guest", "head_nurse", "no_apps", "role_clerk"}
 			if !reflect.DeepEqual(names, want) {
