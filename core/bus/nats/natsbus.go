@@ -93,6 +93,9 @@ func Connect(url string, opts Options) (*Bus, error) {
 		nats.ReconnectWait(opts.ReconnectWait),
 		nats.Timeout(opts.ConnectTimeout),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				return // our own Close
+			}
 			b.log.Warn("event bus disconnected from NATS; reconnecting", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
