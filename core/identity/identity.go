@@ -222,7 +222,9 @@ type Config struct {
 	// MaxIPFailures failed sign-ins from one address within IPWindow block
 	// that address for IPWindow (defaults 30 per 5 min). Only failures
 	// count, so a ward whose PCs share one NAT address can still sign in at
-	// shift change.
+	// shift change. Unlike the per-login limit, which is exact, failures
+	// are counted after the password check, so requests already in flight
+	// when the limit is reached still finish.
 	MaxIPFailures int
 	IPWindow      time.Duration
 

@@ -968,12 +968,22 @@ func TestRevocationOverTheBus(t *testing.T) {
 }
 
 func BenchmarkAuthenticate(b *testing.B) {
+	pg := func(t testing.TB) *sqldb.DB { return sqldbtest.OpenPostgres(t, migrations...) }
 	for _, bc := range []struct {
 		name string
 		ttl  time.Duration
-	}{{"cached", 10 * time.Second}, {"uncached", -1}} {
+		open func(testing.TB) *sqldb.DB
+	}{
+		{"cached/sqlite", 10 * time.Second, openDB},
+		{"uncached/sqlite", -1, openDB},
+		{"cached/postgres", 10 * time.Second, pg},
+		{"uncached/postgres", -1, pg},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
+			saved := openDB
+			openDB = bc.open
 			e := newEnv(b, identity.Config{AuthCacheTTL: bc.ttl})
+			openDB = saved
 			// The real clock: the touch-once-a-minute path is part of the cost.
 			svc := identity.New(e.store, identity.Config{Argon2: fastArgon2, AuthCacheTTL: bc.ttl}, e.authz, e.audit, core.SystemClock{})
 			if _, err := svc.CreateUser(context.Background(), core.SystemActor, identity.NewUser{OrgID: e.org, Login: "bench.user", Password: "benchmark-pw-1"}); err != nil {
