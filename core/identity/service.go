@@ -749,6 +749,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (core.Actor, e
 			return s.checkCached(ctx, h, e, now)
 		}
 	}
+	// A revocation landing between the read below and the cache fill must
+	// not leave a stale entry behind: fill only if none happened meanwhile.
+	epoch := s.cache.epochNow()
 	var e cacheEntry
 	if strings.HasPrefix(token, PersonalTokenPrefix) || strings.HasPrefix(token, BotTokenPrefix) {
 		t, u, err := s.store.TokenByHash(ctx, h)
@@ -775,7 +778,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (core.Actor, e
 	}
 	e.loadedAt = now
 	if s.cfg.AuthCacheTTL > 0 {
-		s.cache.put(h, e)
+		s.cache.put(h, e, epoch)
 	}
 	return s.checkCached(ctx, h, e, now)
 }
@@ -834,6 +837,15 @@ type authCache struct {
 	mu     sync.Mutex
 	byHash map[string]*cacheEntry
 	byUser map[string]map[string]struct{}
+	// epoch counts revocations; an entry read from the database before a
+	// revocation is not cached after it.
+	epoch uint64
+}
+
+func (c *authCache) epochNow() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
 }
 
 // maxCacheEntries bounds memory: a hospital has at most some tens of
@@ -858,9 +870,12 @@ func (c *authCache) get(h string, now time.Time) (cacheEntry, bool) {
 	return *e, true
 }
 
-func (c *authCache) put(h string, e cacheEntry) {
+func (c *authCache) put(h string, e cacheEntry, epoch uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
 	if len(c.byHash) >= maxCacheEntries {
 		c.byHash = map[string]*cacheEntry{}
 		c.byUser = map[string]map[string]struct{}{}
@@ -913,6 +928,7 @@ func (c *authCache) dropLocked(h string) {
 func (c *authCache) forgetUser(userID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.epoch++
 	for h := range c.byUser[userID] {
 		delete(c.byHash, h)
 	}

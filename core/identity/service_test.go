@@ -895,6 +895,45 @@ func TestBots(t *testing.T) {
 	}
 }
 
+// slowRead runs hook after a session read returns, as if a revocation
+// landed while the read was on its way back.
+type slowRead struct {
+	identity.Store
+	hook func()
+}
+
+func (s *slowRead) SessionByHash(ctx context.Context, h string) (identity.Session, identity.User, error) {
+	x, u, err := s.Store.SessionByHash(ctx, h)
+	if s.hook != nil {
+		hook := s.hook
+		s.hook = nil
+		hook()
+	}
+	return x, u, err
+}
+
+func TestRevocationDuringReadIsNotCached(t *testing.T) {
+	e := newEnv(t, identity.Config{AuthCacheTTL: time.Hour})
+	ctx := context.Background()
+	e.mustUser(t, "dr.cao", "icu-bed-twelve")
+	store := &slowRead{Store: e.store}
+	svc := identity.New(store, identity.Config{Argon2: fastArgon2, AuthCacheTTL: time.Hour}, e.authz, e.audit, e.clock)
+	sess, tok, err := svc.Login(ctx, "dr.cao", "icu-bed-twelve", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.hook = func() {
+		if err := svc.RevokeSession(ctx, core.Actor{UserID: sess.UserID, Kind: core.ActorUser}, sess.ID); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := svc.Authenticate(ctx, tok); err != nil { // read before the revocation
+		t.Fatal(err)
+	}
+	_, err = svc.Authenticate(ctx, tok)
+	wantCode(t, err, core.EUnauthenticated)
+}
+
 func TestRevocationReachesOtherNodes(t *testing.T) {
 	e := newEnv(t, identity.Config{AuthCacheTTL: time.Minute})
 	ctx := context.Background()
