@@ -116,7 +116,8 @@ var CSVHeader = []string{"seq", "id", "at", "org_id", "actor_id", "actor_kind", 
 	"object_type", "object_id", "result", "details", "prev_hash", "hash"}
 
 // Export writes every entry matching f to w, oldest first, as CSV (with a
-// header line) or JSON lines, streaming. a needs "audit.log" "export" in
+// header line; cells that a spreadsheet would run as formulas start with an
+// apostrophe) or JSON lines (values exactly as stored), streaming. a needs "audit.log" "export" in
 // f.OrgID (system admin without one). The export is itself audited
 // ("audit.export") before the first byte is written, so an export cut short
 // is recorded too. Nothing is written to w when the request is refused
@@ -177,8 +178,12 @@ func (l *Log) Export(ctx context.Context, a core.Actor, f Filter, w io.Writer, f
 			return core.Wrap(err, "could not read the audit log")
 		}
 		if cw != nil {
-			err = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.ID, e.At.Format(time.RFC3339Nano), e.OrgID,
-				e.ActorID, e.ActorKind, e.AppID, e.IP, e.Action, e.ObjectType, e.ObjectID, e.Result, details, e.PrevHash, e.Hash})
+			rec := []string{strconv.FormatInt(e.Seq, 10), e.ID, e.At.Format(time.RFC3339Nano), e.OrgID,
+				e.ActorID, e.ActorKind, e.AppID, e.IP, e.Action, e.ObjectType, e.ObjectID, e.Result, details, e.PrevHash, e.Hash}
+			for i := range rec {
+				rec[i] = inertCell(rec[i])
+			}
+			err = cw.Write(rec)
 		} else {
 			err = jw.Encode(e)
 		}
@@ -194,4 +199,15 @@ func (l *Log) Export(ctx context.Context, a core.Actor, f Filter, w io.Writer, f
 		return cw.Error()
 	}
 	return nil
+}
+
+// inertCell keeps a spreadsheet from running a cell as a formula: auditors
+// open CSV exports in Excel or WPS, and fields such as object ids come from
+// users. A leading apostrophe is what spreadsheets themselves use to mark
+// text (OWASP "CSV injection"). JSON lines carry the values unchanged.
+func inertCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -65,7 +65,7 @@ func (w *world) seed(t *testing.T) {
 		{OrgID: "hospital-a", ActorID: w.adminA.UserID, Action: "orgchart.staff.deactivate", ObjectType: "user", ObjectID: "u-17"},
 		{OrgID: "hospital-b", ActorID: w.adminB.UserID, Action: "orgchart.department.create", ObjectType: "department", ObjectID: "d-3"},
 		{OrgID: "hospital-a", ActorID: w.nurse.UserID, Action: "session.login_failed", ObjectType: "user", ObjectID: w.nurse.UserID, Result: audit.ResultFailed},
-		{OrgID: "hospital-a", ActorID: w.adminA.UserID, Action: "marketplace.app.install", ObjectType: "app", ObjectID: "a-1", Details: map[string]any{"name": "IT helpdesk"}},
+		{OrgID: "hospital-a", ActorID: w.adminA.UserID, Action: "marketplace.app.install", ObjectType: "app", ObjectID: "=HYPERLINK(\"http://x\")", Details: map[string]any{"name": "IT helpdesk"}},
 	} {
 		w.clk.Add(time.Hour)
 		if err := w.log.Record(context.Background(), e); err != nil {
@@ -237,6 +237,16 @@ func TestExport(t *testing.T) {
 				t.Fatalf("at = %q", recs[1][2])
 			}
 		})
+		t.Run("csv cells never run as formulas", func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := w.log.Export(ctx, w.adminA, audit.Filter{OrgID: "hospital-a", ObjectType: "app"}, &buf, audit.FormatCSV); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := csv.NewReader(&buf).ReadAll()
+			if err != nil || len(recs) != 2 || recs[1][10] != `'=HYPERLINK("http://x")` {
+				t.Fatalf("csv = %v %v", recs, err)
+			}
+		})
 		t.Run("jsonl", func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := w.log.Export(ctx, w.sys, audit.Filter{}, &buf, audit.FormatJSONL); err != nil {
@@ -251,8 +261,8 @@ func TestExport(t *testing.T) {
 				}
 				got = append(got, e)
 			}
-			// Nine seeded entries, the csv export's record, and this export's own.
-			if len(got) != 11 || got[0].Seq != 1 || got[10].Action != "audit.export" || got[10].ActorID != w.sys.UserID {
+			// Nine seeded entries, the two csv exports' records, and this export's own.
+			if len(got) != 12 || got[0].Seq != 1 || got[11].Action != "audit.export" || got[11].ActorID != w.sys.UserID {
 				t.Fatalf("got %d entries: first %+v last %+v", len(got), got[0], got[len(got)-1])
 			}
 			for i := 1; i < len(got); i++ {
@@ -263,7 +273,7 @@ func TestExport(t *testing.T) {
 		})
 		t.Run("exports are audited", func(t *testing.T) {
 			es, _, err := w.log.List(ctx, w.adminA, audit.Filter{OrgID: "hospital-a", Action: "audit.export"}, core.PageRequest{})
-			if err != nil || len(es) != 1 || es[0].ActorID != w.adminA.UserID || es[0].Details["format"] != "csv" || es[0].Details["action"] != "session." {
+			if err != nil || len(es) != 2 || es[1].ActorID != w.adminA.UserID || es[1].Details["format"] != "csv" || es[1].Details["action"] != "session." {
 				t.Fatalf("export records = %+v %v", es, err)
 			}
 		})
