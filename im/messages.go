@@ -21,6 +21,9 @@ type SendRequest struct {
 	MentionAll     bool        `json:"mention_all,omitempty"`
 	ReplyToID      string      `json:"reply_to_id,omitempty"`
 	FileID         string      `json:"file_id,omitempty"`
+	// Ding makes the message urgent (DING): its recipients must
+	// acknowledge it and are reminded until they do.
+	Ding *DingRequest `json:"ding,omitempty"`
 }
 
 const (
@@ -149,6 +152,13 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 			}
 			m.ReplyQuote = quote(q.Text)
 		}
+		var recipients []DingRecipient
+		if req.Ding != nil {
+			if recipients, err = s.resolveDing(ctx, tx, c, uid, req.Ding); err != nil {
+				return err
+			}
+			m.Urgent = true
+		}
 		if m.Seq, err = tx.NextSeq(ctx, c.ID); err != nil {
 			return err
 		}
@@ -158,7 +168,19 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 		if _, err := tx.AdvanceRead(ctx, c.ID, uid, m.Seq); err != nil {
 			return err
 		}
-		evs, err = tx.Append(ctx, Event{Type: EvMessagePosted, ConversationID: c.ID, Data: mustJSON(m)})
+		all := []Event{{Type: EvMessagePosted, ConversationID: c.ID, Data: mustJSON(m)}}
+		if m.Urgent {
+			d := Ding{MessageID: m.ID, ConversationID: c.ID, OrgID: c.OrgID, SenderID: uid, CreatedAt: m.CreatedAt,
+				NextRemindAt: m.CreatedAt.Add(s.cfg.DingRemindEvery), Recipients: recipients}
+			if err := tx.InsertDing(ctx, d); err != nil {
+				return err
+			}
+			notice := mustJSON(DingNotice{Message: m})
+			for _, r := range recipients {
+				all = append(all, Event{Type: EvDing, ConversationID: c.ID, UserID: r.UserID, Data: notice})
+			}
+		}
+		evs, err = tx.Append(ctx, all...)
 		return err
 	})
 	if core.IsCode(err, core.EConflict) {

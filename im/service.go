@@ -42,6 +42,12 @@ type Config struct {
 	// ReceiptsOffByDefault makes new conversations start with receipts off
 	// (the organisation's default).
 	ReceiptsOffByDefault bool
+	// DingRemindEvery is the pause between reminders of an unacknowledged
+	// urgent message (default 5 minutes).
+	DingRemindEvery time.Duration
+	// MaxDingReminders is how many reminders go out before the ding is
+	// escalated to the sender's department head (default 3).
+	MaxDingReminders int
 }
 
 func (c Config) withDefaults() Config {
@@ -60,6 +66,12 @@ func (c Config) withDefaults() Config {
 	if c.ReceiptWindow <= 0 {
 		c.ReceiptWindow = 200 * time.Millisecond
 	}
+	if c.DingRemindEvery <= 0 {
+		c.DingRemindEvery = 5 * time.Minute
+	}
+	if c.MaxDingReminders <= 0 {
+		c.MaxDingReminders = 3
+	}
 	return c
 }
 
@@ -73,6 +85,8 @@ type Deps struct {
 	Directory  Directory
 	Authorizer Authorizer
 	Index      search.Index
+	OnDuty     OnDutyResolver
+	Managers   Managers
 	Logger     *slog.Logger
 }
 
@@ -88,6 +102,9 @@ type Service struct {
 	log   *slog.Logger
 	cfg   Config
 
+	onDuty   OnDutyResolver
+	managers Managers
+
 	rmu      sync.Mutex
 	pending  map[string]map[string]int64 // conversation → user → read seq, not yet published
 	flushing bool
@@ -101,7 +118,7 @@ func NewService(d Deps, cfg Config) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Service{store: d.Store, bus: d.Bus, clock: d.Clock, dir: d.Directory, authz: d.Authorizer, index: d.Index, log: d.Logger,
+	return &Service{store: d.Store, bus: d.Bus, clock: d.Clock, dir: d.Directory, authz: d.Authorizer, index: d.Index, log: d.Logger, onDuty: d.OnDuty, managers: d.Managers,
 		cfg: cfg.withDefaults(), pending: map[string]map[string]int64{}}
 }
 
@@ -192,14 +209,22 @@ func (s *Service) PruneEvents(ctx context.Context) (int64, error) {
 	return s.store.PruneEvents(ctx, s.clock.Now().Add(-s.cfg.EventRetention))
 }
 
-// Run runs the background work (event pruning, receipt flushing is timer
-// driven) until ctx ends.
+// Run runs the background work until ctx ends: ding reminders every 15
+// seconds, event pruning every 10 minutes (receipt batches flush on their
+// own timer; Run flushes what is pending when it stops).
 func (s *Service) Run(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
+	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
+	var lastPrune time.Time
 	for {
-		if _, err := s.PruneEvents(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("im: prune events failed", "err", err)
+		if time.Since(lastPrune) >= 10*time.Minute {
+			lastPrune = time.Now()
+			if _, err := s.PruneEvents(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("im: prune events failed", "err", err)
+			}
+		}
+		if _, err := s.RemindDings(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("im: ding reminders failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -47,6 +47,11 @@ type Reader interface {
 	// in position order: events of conversations they are currently a
 	// member of (after their join) and their personal events.
 	UserEventsAfter(ctx context.Context, userID string, pos int64, limit int) ([]Event, error)
+	// Ding returns an urgent message's state with its recipients (ENotFound
+	// when the message is not urgent).
+	Ding(ctx context.Context, messageID string) (Ding, error)
+	// DueDings returns dings whose next reminder is due at or before now.
+	DueDings(ctx context.Context, now time.Time, limit int) ([]Ding, error)
 	// StreamState returns the last assigned position and the last position
 	// pruned from the log (a resume from before it must resync).
 	StreamState(ctx context.Context) (head, prunedThrough int64, err error)
@@ -91,6 +96,15 @@ type Tx interface {
 	// AdvanceRead raises the member's read position to seq; changed is
 	// false when it was already at or past it.
 	AdvanceRead(ctx context.Context, convID, userID string, seq int64) (changed bool, err error)
+	// InsertDing records an urgent message and its recipients.
+	InsertDing(ctx context.Context, d Ding) error
+	// AckDing records userID's acknowledgement.
+	AckDing(ctx context.Context, messageID, userID string, at time.Time) error
+	// ClaimDingStep moves a ding from its state in cur (reminders,
+	// next_remind_at) to next's reminders, next_remind_at, escalated_to and
+	// escalated_at, only if it is still in cur's state; claimed is false
+	// when another node got there first.
+	ClaimDingStep(ctx context.Context, cur, next Ding) (claimed bool, err error)
 	// Append writes events to the log and returns them with their
 	// positions, which are strictly increasing in commit order across the
 	// installation.

@@ -66,6 +66,8 @@ type SendMessageRequest struct {
 	MentionAll  bool           `json:"mention_all,omitempty"`
 	ReplyToID   string         `json:"reply_to_id,omitempty"`
 	FileID      string         `json:"file_id,omitempty"`
+	// Ding makes the message urgent: recipients must acknowledge.
+	Ding *im.DingRequest `json:"ding,omitempty"`
 }
 
 // EditRequest replaces a message's text.
@@ -339,7 +341,7 @@ func (h *Handlers) send(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m, err := h.svc.Send(r.Context(), httpapi.Actor(r), im.SendRequest{ConversationID: id, ClientMsgID: req.ClientMsgID, Kind: req.Kind, Text: req.Text,
-		Mentions: req.Mentions, MentionAll: req.MentionAll, ReplyToID: req.ReplyToID, FileID: req.FileID})
+		Mentions: req.Mentions, MentionAll: req.MentionAll, ReplyToID: req.ReplyToID, FileID: req.FileID, Ding: req.Ding})
 	if err != nil {
 		return err
 	}

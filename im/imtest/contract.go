@@ -287,4 +287,52 @@ func Run(t *testing.T, newStore func(t *testing.T) im.Store) {
 			t.Fatalf("member count %d", got.MemberCount)
 		}
 	})
+
+	t.Run("dings: recipients, acks, claimed steps", func(t *testing.T) {
+		s, c := setup(t)
+		m, err := send(t, s, c.ID, u1, "d", "urgent")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().Truncate(time.Millisecond)
+		d := im.Ding{MessageID: m.ID, ConversationID: c.ID, OrgID: "org", SenderID: u1, CreatedAt: now, NextRemindAt: now.Add(time.Minute),
+			Recipients: []im.DingRecipient{{UserID: u2}, {UserID: u3, Via: "on_duty:ward5"}}}
+		if err := s.InTx(ctx, func(tx im.Tx) error { return tx.InsertDing(ctx, d) }); err != nil {
+			t.Fatal(err)
+		}
+		if due, err := s.DueDings(ctx, now, 10); err != nil || len(due) != 0 {
+			t.Fatalf("due early: %v %v", due, err)
+		}
+		due, err := s.DueDings(ctx, now.Add(time.Minute), 10)
+		if err != nil || len(due) != 1 || len(due[0].Recipients) != 2 {
+			t.Fatalf("due: %+v err=%v", due, err)
+		}
+		if err := s.InTx(ctx, func(tx im.Tx) error { return tx.AckDing(ctx, m.ID, u2, now) }); err != nil {
+			t.Fatal(err)
+		}
+		err = s.InTx(ctx, func(tx im.Tx) error { return tx.AckDing(ctx, m.ID, u2, now) })
+		if !core.IsCode(err, core.ENotFound) {
+			t.Fatalf("second ack: %v", err)
+		}
+		next := due[0]
+		next.Reminders, next.NextRemindAt = 1, now.Add(2*time.Minute)
+		for i, want := range []bool{true, false} {
+			var claimed bool
+			err := s.InTx(ctx, func(tx im.Tx) error {
+				var err error
+				claimed, err = tx.ClaimDingStep(ctx, due[0], next)
+				return err
+			})
+			if err != nil || claimed != want {
+				t.Fatalf("claim %d: %v err=%v", i, claimed, err)
+			}
+		}
+		got, err := s.Ding(ctx, m.ID)
+		if err != nil || got.Reminders != 1 || !got.NextRemindAt.Equal(now.Add(2*time.Minute)) || got.Recipients[0].AckedAt.IsZero() && got.Recipients[1].AckedAt.IsZero() {
+			t.Fatalf("ding %+v err=%v", got, err)
+		}
+		if _, err := s.Ding(ctx, core.NewID()); !core.IsCode(err, core.ENotFound) {
+			t.Fatalf("missing ding: %v", err)
+		}
+	})
 }

@@ -360,7 +360,7 @@ func (c *conn) op(ctx context.Context, f clientFrame) (any, error) {
 	switch f.Type {
 	case "send":
 		return svc.Send(ctx, a, im.SendRequest{ConversationID: f.ConversationID, ClientMsgID: f.ClientMsgID, Kind: f.Kind, Text: f.Text,
-			Mentions: f.Mentions, MentionAll: f.MentionAll, ReplyToID: f.ReplyToID, FileID: f.FileID})
+			Mentions: f.Mentions, MentionAll: f.MentionAll, ReplyToID: f.ReplyToID, FileID: f.FileID, Ding: f.Ding})
 	case "edit":
 		return svc.Edit(ctx, a, f.MessageID, f.Text)
 	case "recall":
@@ -369,6 +369,8 @@ func (c *conn) op(ctx context.Context, f clientFrame) (any, error) {
 		return nil, svc.React(ctx, a, f.MessageID, f.Emoji, !f.Remove)
 	case "read":
 		return svc.MarkRead(ctx, a, f.ConversationID, f.Seq)
+	case "ack_ding":
+		return svc.AckDing(ctx, a, f.MessageID)
 	case "typing":
 		return nil, svc.Typing(ctx, a, f.ConversationID)
 	case "presence":

@@ -13,19 +13,20 @@ type clientFrame struct {
 	Type  string `json:"type"`
 	ReqID string `json:"req_id,omitempty"`
 
-	ConversationID string         `json:"conversation_id,omitempty"`
-	ClientMsgID    string         `json:"client_msg_id,omitempty"`
-	Kind           im.MessageKind `json:"kind,omitempty"`
-	Text           string         `json:"text,omitempty"`
-	Mentions       []string       `json:"mentions,omitempty"`
-	MentionAll     bool           `json:"mention_all,omitempty"`
-	ReplyToID      string         `json:"reply_to_id,omitempty"`
-	FileID         string         `json:"file_id,omitempty"`
-	MessageID      string         `json:"message_id,omitempty"`
-	Emoji          string         `json:"emoji,omitempty"`
-	Remove         bool           `json:"remove,omitempty"`
-	Seq            int64          `json:"seq,omitempty"`
-	UserIDs        []string       `json:"user_ids,omitempty"`
+	ConversationID string          `json:"conversation_id,omitempty"`
+	ClientMsgID    string          `json:"client_msg_id,omitempty"`
+	Kind           im.MessageKind  `json:"kind,omitempty"`
+	Text           string          `json:"text,omitempty"`
+	Mentions       []string        `json:"mentions,omitempty"`
+	MentionAll     bool            `json:"mention_all,omitempty"`
+	ReplyToID      string          `json:"reply_to_id,omitempty"`
+	FileID         string          `json:"file_id,omitempty"`
+	MessageID      string          `json:"message_id,omitempty"`
+	Emoji          string          `json:"emoji,omitempty"`
+	Remove         bool            `json:"remove,omitempty"`
+	Seq            int64           `json:"seq,omitempty"`
+	UserIDs        []string        `json:"user_ids,omitempty"`
+	Ding           *im.DingRequest `json:"ding,omitempty"`
 }
 
 // errorBody is the error shape in reply and error frames.
