@@ -109,6 +109,8 @@ func (h Handlers) Register(rt *httpapi.Router) {
 			Response: httpapi.List[identity.User]{}, Handler: h.listUsers},
 		{Method: "POST", Path: "/api/v1/orgs/{org}/users", Summary: "Create an account",
 			Request: CreateUserRequest{}, Response: identity.User{}, Status: http.StatusCreated, Handler: h.createUser},
+		{Method: "GET", Path: "/api/v1/users/{id}", Summary: "An account (one's own, or as an admin of its organisation)",
+			Response: identity.User{}, Handler: h.getUser},
 		{Method: "POST", Path: "/api/v1/users/{id}/deactivate", Summary: "Deactivate an account (ends its sessions and tokens)",
 			Status: http.StatusNoContent, Handler: h.deactivate},
 		{Method: "POST", Path: "/api/v1/users/{id}/reactivate", Summary: "Reactivate an account",
@@ -366,5 +368,18 @@ func (h Handlers) rotateBotToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusCreated, CreatedToken{Token: tok, Secret: secret})
+	return nil
+}
+
+func (h Handlers) getUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpapi.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	u, err := h.Service.GetUser(r.Context(), httpapi.Actor(r), id)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, u)
 	return nil
 }

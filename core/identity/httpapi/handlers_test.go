@@ -375,6 +375,13 @@ func TestAdminRoutes(t *testing.T) {
 	}
 	s.do(t, req{method: "GET", path: orgUsers, bearer: staff.token}).wantError(t, http.StatusForbidden, core.EForbidden, "")
 
+	got := s.do(t, req{method: "GET", path: "/api/v1/users/" + newID, bearer: admin.token}).want(t, http.StatusOK)
+	if got.body["login"] != "nurse.wang" || got.body["display_name"] != "王护士" {
+		t.Fatalf("user = %s", got.raw)
+	}
+	s.do(t, req{method: "GET", path: "/api/v1/users/" + newID, bearer: staff.token}).wantError(t, http.StatusNotFound, core.ENotFound, "")
+	s.do(t, req{method: "GET", path: "/api/v1/users/" + s.staff.ID, bearer: staff.token}).want(t, http.StatusOK)
+
 	nurse := s.login(t, "nurse.wang", "night-shift-ward-5", nil)
 	s.do(t, req{method: "PUT", path: "/api/v1/users/" + newID + "/password", bearer: admin.token, body: `{"password":"short"}`}).
 		wantError(t, http.StatusBadRequest, core.EInvalid, "password")
@@ -552,7 +559,7 @@ func TestRoutesDocumented(t *testing.T) {
 	doc := s.rt.OpenAPI("test")
 	paths, _ := doc["paths"].(map[string]any)
 	for _, p := range []string{"/api/v1/sessions", "/api/v1/sessions/current", "/api/v1/sessions/{id}", "/api/v1/me", "/api/v1/me/password",
-		"/api/v1/me/tokens", "/api/v1/me/tokens/{id}", "/api/v1/orgs/{org}/users", "/api/v1/users/{id}/deactivate",
+		"/api/v1/me/tokens", "/api/v1/me/tokens/{id}", "/api/v1/orgs/{org}/users", "/api/v1/users/{id}", "/api/v1/users/{id}/deactivate",
 		"/api/v1/users/{id}/reactivate", "/api/v1/users/{id}/password", "/api/v1/orgs/{org}/bots", "/api/v1/bots/{id}/token"} {
 		if _, ok := paths[p]; !ok {
 			t.Errorf("OpenAPI lacks %s", p)
