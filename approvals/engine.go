@@ -21,6 +21,8 @@ type run struct {
 	tasks []*Task
 	flow  *CompiledFlow
 
+	entries []Entry // timeline entries to append on save
+
 	notifyTasks map[string][]string // reason → assignees
 	notifyUpd   map[string][]string // reason → recipients
 	events      []string            // subjects
@@ -29,10 +31,12 @@ type run struct {
 
 func (x *run) log(action, node, comment string, attachments []string, details map[string]any) error {
 	x.r.Seq++
-	return x.tx.AppendTimeline(x.ctx, Entry{
+	// Entries are written together when the run saves.
+	x.entries = append(x.entries, Entry{
 		ID: core.NewID(), RequestID: x.r.ID, Seq: x.r.Seq, At: x.now, ActorID: x.actor,
 		Action: action, Node: node, Comment: comment, Attachments: attachments, Details: details,
 	})
+	return nil
 }
 
 func (x *run) sysLog(action, node string, details map[string]any) error {
@@ -271,6 +275,12 @@ func (x *run) save() error {
 			}
 		}
 		t.isNew, t.dirty = false, false
+	}
+	if len(x.entries) > 0 {
+		if err := x.tx.AppendTimeline(x.ctx, x.entries...); err != nil {
+			return err
+		}
+		x.entries = nil
 	}
 	x.r.UpdatedAt = x.now
 	return x.tx.SaveRequest(x.ctx, x.r)

@@ -63,7 +63,9 @@ type Tx interface {
 	Tasks(ctx context.Context, requestID string) ([]Task, error)
 	InsertTask(ctx context.Context, t *Task) error
 	UpdateTask(ctx context.Context, t *Task) error
-	AppendTimeline(ctx context.Context, e Entry) error
+	// AppendTimeline appends entries (in one statement where it can); a seq
+	// already taken is ErrStale.
+	AppendTimeline(ctx context.Context, entries ...Entry) error
 	// AddCC copies the request to users (already copied ones are ignored).
 	AddCC(ctx context.Context, orgID, requestID string, users []string, at time.Time) error
 	// Outcome returns the recorded outcome of an action id, or nil.

@@ -28,12 +28,23 @@ func Migrations() fs.FS {
 }
 
 // Store implements approvals.Store on a *sqldb.DB.
-type Store struct{ db *sqldb.DB }
+type Store struct {
+	db    *sqldb.DB
+	group *groupCommit // SQLite only
+}
 
 var _ approvals.Store = (*Store)(nil)
 
-// New returns the store. The caller migrates first.
-func New(db *sqldb.DB) *Store { return &Store{db: db} }
+// New returns the store. The caller migrates first. On SQLite, concurrent
+// actions share commits (see groupCommit); on PostgreSQL each action is its
+// own transaction.
+func New(db *sqldb.DB) *Store {
+	s := &Store{db: db}
+	if db.Dialect == sqldb.SQLite {
+		s.group = &groupCommit{db: db}
+	}
+	return s
+}
 
 func ms(t time.Time) int64 { return sqldb.Millis(t) }
 
@@ -417,6 +428,9 @@ func (s *Store) Delegations(ctx context.Context, orgID, userID string) ([]approv
 // ---- transactions ----
 
 func (s *Store) Update(ctx context.Context, fn func(tx approvals.Tx) error) error {
+	if s.group != nil {
+		return s.group.update(ctx, fn)
+	}
 	return s.db.InTx(ctx, func(tx *sqldb.Tx) error { return fn(&storeTx{tx: tx}) })
 }
 
@@ -473,17 +487,29 @@ func (t *storeTx) UpdateTask(ctx context.Context, k *approvals.Task) error {
 	return core.Wrap(err, "update task")
 }
 
-func (t *storeTx) AppendTimeline(ctx context.Context, e approvals.Entry) error {
-	att := "[]"
-	if len(e.Attachments) > 0 {
-		att = mustJSON(e.Attachments)
+func (t *storeTx) AppendTimeline(ctx context.Context, entries ...approvals.Entry) error {
+	if len(entries) == 0 {
+		return nil
 	}
-	det := "{}"
-	if len(e.Details) > 0 {
-		det = mustJSON(e.Details)
+	var q strings.Builder
+	q.WriteString(`INSERT INTO approval_timeline (id, request_id, seq, at, actor_id, action, node, comment, attachments, details_json) VALUES `)
+	args := make([]any, 0, len(entries)*10)
+	for i, e := range entries {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		att := "[]"
+		if len(e.Attachments) > 0 {
+			att = mustJSON(e.Attachments)
+		}
+		det := "{}"
+		if len(e.Details) > 0 {
+			det = mustJSON(e.Details)
+		}
+		args = append(args, e.ID, e.RequestID, e.Seq, ms(e.At), e.ActorID, e.Action, e.Node, e.Comment, att, det)
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO approval_timeline (id, request_id, seq, at, actor_id, action, node, comment, attachments, details_json)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.RequestID, e.Seq, ms(e.At), e.ActorID, e.Action, e.Node, e.Comment, att, det)
+	_, err := t.tx.ExecContext(ctx, q.String(), args...)
 	if sqldb.IsUniqueViolation(err) {
 		return approvals.ErrStale
 	}
@@ -491,14 +517,16 @@ func (t *storeTx) AppendTimeline(ctx context.Context, e approvals.Entry) error {
 }
 
 func (t *storeTx) AddCC(ctx context.Context, orgID, requestID string, users []string, at time.Time) error {
-	for _, u := range users {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO approval_cc (request_id, user_id, org_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (request_id, user_id) DO NOTHING`,
-			requestID, u, orgID, ms(at))
-		if err != nil {
-			return core.Wrap(err, "add cc")
-		}
+	if len(users) == 0 {
+		return nil
 	}
-	return nil
+	args := make([]any, 0, len(users)*4)
+	for _, u := range users {
+		args = append(args, requestID, u, orgID, ms(at))
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO approval_cc (request_id, user_id, org_id, created_at) VALUES (?, ?, ?, ?)`+
+		strings.Repeat(", (?, ?, ?, ?)", len(users)-1)+` ON CONFLICT (request_id, user_id) DO NOTHING`, args...)
+	return core.Wrap(err, "add cc")
 }
 
 func (t *storeTx) Outcome(ctx context.Context, orgID, actorID, actionID string) (*approvals.Outcome, error) {
