@@ -47,6 +47,9 @@ type Reader interface {
 	// in position order: events of conversations they are currently a
 	// member of (after their join) and their personal events.
 	UserEventsAfter(ctx context.Context, userID string, pos int64, limit int) ([]Event, error)
+	// MessagesForIndex returns up to limit messages with id > afterID in id
+	// order, with their organisation (for reindexing).
+	MessagesForIndex(ctx context.Context, afterID string, limit int) ([]IndexedMessage, error)
 	// Ding returns an urgent message's state with its recipients (ENotFound
 	// when the message is not urgent).
 	Ding(ctx context.Context, messageID string) (Ding, error)

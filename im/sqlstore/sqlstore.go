@@ -586,3 +586,27 @@ func (t *tx) Append(ctx context.Context, evs ...im.Event) ([]im.Event, error) {
 	}
 	return out, nil
 }
+
+func (r reader) MessagesForIndex(ctx context.Context, afterID string, limit int) ([]im.IndexedMessage, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+prefixed("m.", msgCols)+`, c.org_id FROM im_messages m JOIN im_conversations c ON c.id = m.conversation_id
+		WHERE m.id > ? ORDER BY m.id LIMIT ?`, afterID, limit)
+	if err != nil {
+		return nil, wrap(err, "messages for index")
+	}
+	defer rows.Close()
+	var out []im.IndexedMessage
+	for rows.Next() {
+		var x im.IndexedMessage
+		m, err := scanMsg(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &x.OrgID)...) }))
+		if err != nil {
+			return nil, wrap(err, "messages for index")
+		}
+		x.Message = m
+		out = append(out, x)
+	}
+	return out, wrap(rows.Err(), "messages for index")
+}
+
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
