@@ -27,7 +27,7 @@ async function send(page, text) {
 
 before(async () => {
   if (!(await hasRoute('POST', '/api/v1/sessions'))) { skip = 'the server does not serve sign-in yet'; return; }
-  if (!(await hasRoute('GET', '/api/v1/conversations'))) { skip = 'the server does not serve the chat API yet'; return; }
+  if (!(await hasRoute('GET', '/api/v1/im/conversations'))) { skip = 'the server does not serve the chat API yet'; return; }
   const { password, logins } = demo();
   // Two people of the same hospital (logins are "<org code>.<employee no>").
   const byOrg = new Map();

@@ -1,9 +1,11 @@
 // The chat API in one place: every route the chat screens use, so the
 // client follows the server's shapes from a single file.
-import { get, post, patch, del, put, qs, api, ApiError } from './api.js';
+import { get, post, patch, qs, api, ApiError } from './api.js';
 import { session } from './session.js';
 
 const enc = encodeURIComponent;
+const C = '/api/v1/im/conversations/';
+const M = '/api/v1/im/messages/';
 
 /**
  * Operations go over the WebSocket when it is open (one round trip on a
@@ -26,16 +28,16 @@ async function viaSocket(type, fields, httpFallback) {
 const items = (r) => (Array.isArray(r) ? r : (r && (r.items || r.conversations || r.messages || r.members)) || []);
 
 export const im = {
-  async conversations() { return items(await get('/api/v1/conversations')); },
-  conversation(id) { return get('/api/v1/conversations/' + enc(id)); },
+  async conversations() { return items(await get('/api/v1/im/conversations')); },
+  conversation(id) { return get(C + enc(id)); },
   async history(id, { before, after, limit = 30 } = {}) {
-    return items(await get('/api/v1/conversations/' + enc(id) + '/messages' + qs({ before, after, limit })));
+    return items(await get(C + enc(id) + '/messages' + qs({ before, after, limit })));
   },
   async members(id) {
     const out = [];
     let cursor = '';
     for (let i = 0; i < 50; i++) {
-      const r = await get('/api/v1/conversations/' + enc(id) + '/members' + qs({ cursor, limit: 200 }));
+      const r = await get(C + enc(id) + '/members' + qs({ cursor, limit: 200 }));
       out.push(...items(r));
       cursor = r && r.next_cursor;
       if (!cursor) break;
@@ -43,27 +45,26 @@ export const im = {
     return out;
   },
   send(id, body) {
-    return viaSocket('send', { conversation_id: id, ...body }, () => post('/api/v1/conversations/' + enc(id) + '/messages', body));
+    return viaSocket('send', { conversation_id: id, ...body }, () => post(C + enc(id) + '/messages', body));
   },
   edit(msgId, text) {
-    return viaSocket('edit', { message_id: msgId, text }, () => patch('/api/v1/messages/' + enc(msgId), { text }));
+    return viaSocket('edit', { message_id: msgId, text }, () => patch(M + enc(msgId), { text }));
   },
   recall(msgId) {
-    return viaSocket('recall', { message_id: msgId }, () => post('/api/v1/messages/' + enc(msgId) + '/recall', {}));
+    return viaSocket('recall', { message_id: msgId }, () => post(M + enc(msgId) + '/recall', {}));
   },
   react(msgId, emoji, add) {
-    return viaSocket('react', { message_id: msgId, emoji, remove: !add }, () => (add
-      ? put('/api/v1/messages/' + enc(msgId) + '/reactions/' + enc(emoji), {})
-      : del('/api/v1/messages/' + enc(msgId) + '/reactions/' + enc(emoji))));
+    const body = add ? { emoji } : { emoji, remove: true };
+    return viaSocket('react', { message_id: msgId, ...body }, () => post(M + enc(msgId) + '/reactions', body));
   },
   read(convId, seq) {
-    return viaSocket('read', { conversation_id: convId, seq }, () => post('/api/v1/conversations/' + enc(convId) + '/read', { seq }));
+    return viaSocket('read', { conversation_id: convId, seq }, () => post(C + enc(convId) + '/read', { seq }));
   },
   typing(convId) { if (session.socket) session.socket.send('typing', { conversation_id: convId }); },
-  receipts(msgId) { return get('/api/v1/messages/' + enc(msgId) + '/receipts'); },
-  ack(msgId) { return post('/api/v1/messages/' + enc(msgId) + '/ack', {}); },
-  acks(msgId) { return get('/api/v1/messages/' + enc(msgId) + '/acks'); },
-  direct(userId) { return post('/api/v1/conversations/direct', { user_id: userId }); },
+  receipt(msgId) { return get(M + enc(msgId) + '/receipt'); },
+  ack(msgId) { return post(M + enc(msgId) + '/ack', {}); },
+  acks(msgId) { return get(M + enc(msgId) + '/acks'); },
+  direct(userId) { return post('/api/v1/im/conversations', { kind: 'direct', user_id: userId }); },
   upload(file) {
     const fd = new FormData();
     fd.append('file', file, file.name);

@@ -174,7 +174,7 @@ export class ChatView {
     try {
       const list = await im.conversations();
       this.convs = new Map(list.map((c) => [c.id, c]));
-      this.listStatus.textContent = list.length ? '' : t('chat.none');
+      this.loadedList = true;
       this.renderList();
       this.ensurePeers();
       if (this.openId) this.renderHead();
@@ -232,6 +232,7 @@ export class ChatView {
   renderList() {
     const items = this.sortedConvs().filter((c) => !this.filter || this.convName(c).toLowerCase().includes(this.filter)
       || (c.last_message && (c.last_message.text || '').toLowerCase().includes(this.filter)));
+    if (this.loadedList) this.listStatus.textContent = this.convs.size ? '' : t('chat.none');
     mount(this.listEl, items.map((c) => {
       const name = this.convName(c);
       const unread = c.unread || 0;
@@ -473,7 +474,7 @@ export class ChatView {
     mine ? null : avatar(m.sender_id, name, 36),
     h('div', { class: 'msg-body' },
       h('div', { class: 'msg-meta' },
-        c && c.kind === 'direct' && !mine ? null : h('span', { class: 'msg-name' }, name),
+        mine || (c && c.kind === 'direct') ? null : h('span', { class: 'msg-name' }, name),
         h('time', { class: 'muted', datetime: m.created_at }, fmtTime(m.created_at)),
         m.edited_at && !m.recalled_at ? h('span', { class: 'muted' }, t('chat.edited')) : null,
         m.urgent ? h('span', { class: 'ding' }, t('chat.urgent')) : null),
@@ -897,7 +898,7 @@ export class ChatView {
     const b = p.body;
     const el = h('li', { class: ['msg', 'mine', 'pending', p.status === 'failed' && 'failed', b.urgent && 'urgent'], 'data-client-id': b.client_msg_id },
       h('div', { class: 'msg-body' },
-        h('div', { class: 'msg-meta' }, h('span', { class: 'msg-name' }, session.user.display_name || session.user.login), b.urgent ? h('span', { class: 'ding' }, t('chat.urgent')) : null),
+        h('div', { class: 'msg-meta' }, b.urgent ? h('span', { class: 'ding' }, t('chat.urgent')) : null),
         h('div', { class: 'msg-row' }, h('div', { class: 'bubble' }, h('div', { class: 'text' }, b.text || (b.file_name || '')))),
         h('div', { class: 'msg-foot' },
           p.status === 'failed'
