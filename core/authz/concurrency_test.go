@@ -72,3 +72,50 @@ func TestDecisionsDuringChanges(t *testing.T) {
 		}
 	})
 }
+
+// OnChange fires once per committed change, never for refusals or no-ops,
+// and may call Reload at once (as a synchronous in-process bus would).
+func TestOnChange(t *testing.T) {
+	db := sqldbtest.OpenSQLite(t, migrations...)
+	ctx := context.Background()
+	f := newFixture(t, db)
+	var e2 *authz.Enforcer
+	calls := 0
+	e2, err := authz.New(ctx, db, authz.Options{Recorder: f.log, OnChange: func(ctx context.Context) {
+		calls++
+		if err := e2.Reload(ctx); err != nil {
+			t.Error(err)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := core.NewID()
+	steps := []struct {
+		name  string
+		do    func() error
+		calls int
+	}{
+		{"assign", func() error { return e2.AssignRole(ctx, f.adminA, hospA, u, authz.RoleStaff) }, 1},
+		{"assign again changes nothing", func() error { return e2.AssignRole(ctx, f.adminA, hospA, u, authz.RoleStaff) }, 1},
+		{"refused", func() error {
+			if err := e2.AssignRole(ctx, f.staffA, hospA, u, authz.RoleOrgAdmin); !core.IsCode(err, core.EForbidden) {
+				return fmt.Errorf("want forbidden, got %v", err)
+			}
+			return nil
+		}, 1},
+		{"create role", func() error {
+			_, err := e2.CreateRole(ctx, f.adminA, hospA, authz.RoleDef{Name: "pharmacist", Inherits: authz.RoleStaff})
+			return err
+		}, 2},
+		{"remove user", func() error { return e2.RemoveUser(ctx, u) }, 3},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if calls != s.calls {
+			t.Fatalf("%s: %d calls, want %d", s.name, calls, s.calls)
+		}
+	}
+}

@@ -46,8 +46,9 @@
 // # Cluster
 //
 // Every node keeps the policy in memory. The Enforcer publishes nothing: the
-// composition root publishes "authz.changed" on the bus after a successful
-// change and calls Reload on every node when that event arrives. Changes are
+// composition root publishes "authz.changed" on the bus from
+// Options.OnChange (called after every committed change, outside the lock)
+// and calls Reload on every node when that event arrives. Changes are
 // audited through the audit.Recorder given in Options (inside the change's
 // transaction when it is an audit.TxRecorder).
 //

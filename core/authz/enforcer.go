@@ -39,6 +39,10 @@ type Options struct {
 	Objects []Object
 	// Clock stamps role rows; core.SystemClock when nil.
 	Clock core.Clock
+	// OnChange, when set, is called after every committed change of roles
+	// or assignments, outside the Enforcer's lock. The composition root uses
+	// it to publish "authz.changed" so other nodes Reload.
+	OnChange func(ctx context.Context)
 }
 
 // Enforcer decides and changes who may do what. It is safe for concurrent
@@ -48,13 +52,14 @@ type Options struct {
 // changed.
 //
 // Cluster: each node holds the policy in memory. Enforcer publishes nothing;
-// the composition root publishes "authz.changed" after a change and calls
-// Reload on every node when that event arrives.
+// the composition root publishes "authz.changed" from Options.OnChange and
+// calls Reload on every node when that event arrives.
 type Enforcer struct {
-	db    *sqldb.DB
-	rec   audit.Recorder
-	clock core.Clock
-	cat   catalogue
+	db       *sqldb.DB
+	rec      audit.Recorder
+	clock    core.Clock
+	cat      catalogue
+	onChange func(ctx context.Context)
 
 	mu sync.RWMutex // guards ce, ad's bound transaction and the views map's contents
 	ce *casbin.Enforcer
@@ -133,8 +138,8 @@ func New(ctx context.Context, db *sqldb.DB, opts Options) (*Enforcer, error) {
 		return nil, fmt.Errorf("authz: %w", err)
 	}
 	objs := append(append([]Object(nil), Catalogue...), opts.Objects...)
-	return &Enforcer{db: db, rec: opts.Recorder, clock: opts.Clock, cat: newCatalogue(objs), ce: ce, ad: ad,
-		views: map[string]*view{}}, nil
+	return &Enforcer{db: db, rec: opts.Recorder, clock: opts.Clock, cat: newCatalogue(objs), onChange: opts.OnChange,
+		ce: ce, ad: ad, views: map[string]*view{}}, nil
 }
 
 // viewLocked returns the decision view of orgID; the caller holds mu.
@@ -329,8 +334,18 @@ func (e *Enforcer) coversLocked(by core.Actor, orgID, role string) error {
 // change runs fn under the write lock in one transaction with the adapter
 // bound to it, records the audit entries fn returns, and reloads the policy
 // when anything failed so memory matches the database again. Refusals are
-// audited as denied.
-func (e *Enforcer) change(ctx context.Context, by core.Actor, fn func(tx *sqldb.Tx) ([]audit.Entry, error)) error {
+// audited as denied. fn returns no entries when it changed nothing. OnChange
+// runs after the lock is released: a bus that delivers synchronously may
+// call Reload from it.
+func (e *Enforcer) change(ctx context.Context, fn func(tx *sqldb.Tx) ([]audit.Entry, error)) error {
+	changed, err := e.changeLocked(ctx, fn)
+	if changed && e.onChange != nil {
+		e.onChange(ctx)
+	}
+	return err
+}
+
+func (e *Enforcer) changeLocked(ctx context.Context, fn func(tx *sqldb.Tx) ([]audit.Entry, error)) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer e.dropViewsLocked()
@@ -374,16 +389,16 @@ func (e *Enforcer) change(ctx context.Context, by core.Actor, fn func(tx *sqldb.
 				}
 			}
 		}
-		return core.Wrap(err, "could not change roles")
+		return false, core.Wrap(err, "could not change roles")
 	}
 	if !inTx {
 		for _, en := range entries {
 			if err := e.rec.Record(ctx, en); err != nil {
-				return core.Wrap(err, "the change was saved but could not be audited")
+				return true, core.Wrap(err, "the change was saved but could not be audited")
 			}
 		}
 	}
-	return nil
+	return len(entries) > 0, nil
 }
 
 func withDetail(d map[string]any, k string, v any) map[string]any {
@@ -439,7 +454,7 @@ func (e *Enforcer) AssignRole(ctx context.Context, by core.Actor, orgID, userID,
 	if err := e.checkAssignment(orgID, userID, role); err != nil {
 		return err
 	}
-	return e.change(ctx, by, func(tx *sqldb.Tx) ([]audit.Entry, error) {
+	return e.change(ctx, func(tx *sqldb.Tx) ([]audit.Entry, error) {
 		en := []audit.Entry{entry(by, orgID, "authz.role.assign", "user", userID, map[string]any{"role": role})}
 		if err := e.authorizeLocked(by, orgID, "authz.role", "write"); err != nil {
 			return en, err
@@ -471,7 +486,7 @@ func (e *Enforcer) RevokeRole(ctx context.Context, by core.Actor, orgID, userID,
 	if err := e.checkAssignment(orgID, userID, role); err != nil {
 		return err
 	}
-	return e.change(ctx, by, func(tx *sqldb.Tx) ([]audit.Entry, error) {
+	return e.change(ctx, func(tx *sqldb.Tx) ([]audit.Entry, error) {
 		en := []audit.Entry{entry(by, orgID, "authz.role.revoke", "user", userID, map[string]any{"role": role})}
 		if err := e.authorizeLocked(by, orgID, "authz.role", "write"); err != nil {
 			return en, err
@@ -501,7 +516,7 @@ func (e *Enforcer) RemoveUser(ctx context.Context, userID string) error {
 	if !ok {
 		by = core.SystemActor
 	}
-	return e.change(ctx, by, func(tx *sqldb.Tx) ([]audit.Entry, error) {
+	return e.change(ctx, func(tx *sqldb.Tx) ([]audit.Entry, error) {
 		held, err := e.ce.GetFilteredGroupingPolicy(0, "user:"+userID)
 		if err != nil {
 			return nil, err
@@ -640,7 +655,7 @@ func (e *Enforcer) CreateRole(ctx context.Context, by core.Actor, orgID string, 
 	if err := checkDomain(orgID, rules, 1); err != nil {
 		return Role{}, err
 	}
-	err = e.change(ctx, by, func(tx *sqldb.Tx) ([]audit.Entry, error) {
+	err = e.change(ctx, func(tx *sqldb.Tx) ([]audit.Entry, error) {
 		en := []audit.Entry{entry(by, orgID, "authz.role.create", "role", def.Name,
 			map[string]any{"inherits": def.Inherits, "rules": def.Rules})}
 		if err := e.authorizeLocked(by, orgID, "authz.role", "write"); err != nil {
@@ -694,7 +709,7 @@ func (e *Enforcer) DeleteRole(ctx context.Context, by core.Actor, orgID, name st
 	if IsBuiltin(name) {
 		return core.Invalid("name", "%s is a built-in role and cannot be deleted", name)
 	}
-	return e.change(ctx, by, func(tx *sqldb.Tx) ([]audit.Entry, error) {
+	return e.change(ctx, func(tx *sqldb.Tx) ([]audit.Entry, error) {
 		en := []audit.Entry{entry(by, orgID, "authz.role.delete", "role", name, nil)}
 		if err := e.authorizeLocked(by, orgID, "authz.role", "write"); err != nil {
 			return en, err
