@@ -62,7 +62,7 @@ func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
 	if cfg.Bus.NATSURL != "" {
 		b, err := natsbus.Connect(cfg.Bus.NATSURL, natsbus.Options{Prefix: cfg.Bus.SubjectPrefix, Logger: a.log})
 		if err != nil {
-			return nil, fmt.Errorf("bus: cannot reach NATS at %s: %w", cfg.Bus.NATSURL, err)
+			return nil, fmt.Errorf("bus: bad NATS settings for %s: %w", cfg.Bus.NATSURL, err)
 		}
 		c.bus = b
 		a.checks = append(a.checks, readyCheck{"bus (nats)", b.Ping})
