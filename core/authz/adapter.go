@@ -148,11 +148,11 @@ func insertRule(ctx context.Context, q sqldb.Querier, ptype string, rule []strin
 			v[i] = rule[i]
 		}
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO authz_rules (id, ptype, v0, v1, v2, v3, v4, v5) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		core.NewID(), ptype, v[0], v[1], v[2], v[3], v[4], v[5])
-	if sqldb.IsUniqueViolation(err) {
-		return nil // already stored: adding is idempotent
-	}
+	// Already stored (by another node this one has not reloaded from) is
+	// fine: adding is idempotent. ON CONFLICT rather than catching the
+	// error, which would abort the whole transaction on PostgreSQL.
+	_, err := q.ExecContext(ctx, `INSERT INTO authz_rules (id, ptype, v0, v1, v2, v3, v4, v5) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`, core.NewID(), ptype, v[0], v[1], v[2], v[3], v[4], v[5])
 	return err
 }
 

@@ -517,19 +517,31 @@ func (e *Enforcer) RemoveUser(ctx context.Context, userID string) error {
 		by = core.SystemActor
 	}
 	return e.change(ctx, func(tx *sqldb.Tx) ([]audit.Entry, error) {
-		held, err := e.ce.GetFilteredGroupingPolicy(0, "user:"+userID)
+		// Read what is stored, not what this node remembers: another node
+		// may have granted a role this one has not reloaded yet, and a
+		// deactivated user must lose every role.
+		rows, err := tx.QueryContext(ctx, `SELECT v1, v2 FROM authz_rules WHERE ptype = 'g' AND v0 = ? ORDER BY v2, v1`, "user:"+userID)
 		if err != nil {
 			return nil, err
 		}
-		if len(held) == 0 {
+		var entries []audit.Entry
+		for rows.Next() {
+			var role, org string
+			if err := rows.Scan(&role, &org); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			entries = append(entries, entry(by, org, "authz.role.revoke", "user", userID, map[string]any{"role": role, "reason": "user removed"}))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(entries) == 0 {
 			return nil, nil
 		}
 		if _, err := e.ce.RemoveFilteredGroupingPolicy(0, "user:"+userID); err != nil {
 			return nil, err
-		}
-		var entries []audit.Entry
-		for _, h := range held {
-			entries = append(entries, entry(by, h[2], "authz.role.revoke", "user", userID, map[string]any{"role": h[1], "reason": "user removed"}))
 		}
 		return entries, nil
 	})

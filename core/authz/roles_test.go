@@ -310,3 +310,46 @@ func TestCustomRoles(t *testing.T) {
 		})
 	})
 }
+
+// Two nodes on one database: a node that has not reloaded yet still writes
+// correctly (idempotent adds, complete removal on deactivation).
+func TestTwoNodes(t *testing.T) {
+	sqldbtest.Each(t, migrations, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		other, err := authz.New(ctx, db, authz.Options{Recorder: f.log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := core.NewID()
+		// Node 2 grants; node 1 has not heard of it and grants the same.
+		if err := other.AssignRole(ctx, f.adminA, hospA, u, authz.RoleDeptHead); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.AssignRole(ctx, f.adminB, hospB, u, authz.RoleGuest); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.e.AssignRole(ctx, f.adminA, hospA, u, authz.RoleDeptHead); err != nil {
+			t.Fatalf("stale node granting a stored role: %v", err)
+		}
+		// Node 1 deactivates the user: every stored role goes, also the one
+		// granted in B that node 1 never saw.
+		if err := f.e.RemoveUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM authz_rules WHERE v0 = ?`, "user:"+u).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("stored assignments left: %d (%v)", n, err)
+		}
+		if err := other.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := other.RolesOf(hospB, u); len(got) != 0 {
+			t.Fatalf("roles on node 2 after reload: %v", got)
+		}
+		revokes, _, err := f.log.List(ctx, f.sys, audit.Filter{ObjectID: u, Action: "authz.role.revoke"}, core.PageRequest{})
+		if err != nil || len(revokes) != 2 {
+			t.Fatalf("deactivation audited as %d revocations (%v)", len(revokes), err)
+		}
+	})
+}
