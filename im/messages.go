@@ -120,6 +120,7 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 	var m Message
 	var evs []Event
 	var orgID string
+	var readMoved, receiptsOn bool
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		c, mem, err := membership(ctx, tx, req.ConversationID, uid)
 		if err != nil {
@@ -165,9 +166,12 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 		if err := tx.InsertMessage(ctx, m); err != nil {
 			return err
 		}
-		if _, err := tx.AdvanceRead(ctx, c.ID, uid, m.Seq); err != nil {
+		// Replying means having read everything before: the sender's read
+		// position moves, and the others see that as a receipt.
+		if readMoved, err = tx.AdvanceRead(ctx, c.ID, uid, m.Seq); err != nil {
 			return err
 		}
+		receiptsOn = !c.ReceiptsOff
 		all := []Event{{Type: EvMessagePosted, ConversationID: c.ID, Data: mustJSON(m)}}
 		if m.Urgent {
 			d := Ding{MessageID: m.ID, ConversationID: c.ID, OrgID: c.OrgID, SenderID: uid, CreatedAt: m.CreatedAt,
@@ -191,6 +195,9 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 		return Message{}, err
 	}
 	s.notify(ctx, evs)
+	if readMoved && receiptsOn {
+		s.queueReceipt(m.ConversationID, uid, m.Seq)
+	}
 	s.indexMessage(ctx, orgID, m)
 	return m, nil
 }

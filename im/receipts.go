@@ -66,6 +66,9 @@ func (s *Service) MarkRead(ctx context.Context, a core.Actor, convID string, seq
 func (s *Service) queueReceipt(convID, userID string, seq int64) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
+	if s.closed {
+		return
+	}
 	byUser := s.pending[convID]
 	if byUser == nil {
 		byUser = map[string]int64{}
@@ -76,8 +79,20 @@ func (s *Service) queueReceipt(convID, userID string, seq int64) {
 	}
 	if !s.flushing {
 		s.flushing = true
-		time.AfterFunc(s.cfg.ReceiptWindow, func() { s.FlushReceipts(context.Background()) })
+		s.timer = time.AfterFunc(s.cfg.ReceiptWindow, func() { s.FlushReceipts(context.Background()) })
 	}
+}
+
+// Close flushes pending receipt batches and stops taking new ones; call it
+// before closing the database.
+func (s *Service) Close(ctx context.Context) {
+	s.rmu.Lock()
+	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.rmu.Unlock()
+	s.FlushReceipts(ctx)
 }
 
 // FlushReceipts writes the pending receipt batches now (one event per

@@ -108,6 +108,8 @@ type Service struct {
 	rmu      sync.Mutex
 	pending  map[string]map[string]int64 // conversation → user → read seq, not yet published
 	flushing bool
+	closed   bool
+	timer    *time.Timer
 }
 
 // NewService returns a service.
