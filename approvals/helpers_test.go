@@ -312,12 +312,7 @@ func (e *env) template(in approvals.TemplateInput) *approvals.Template {
 	return t
 }
 
-var nextAction int
-
-func aid() string {
-	nextAction++
-	return core.NewID()
-}
+func aid() string { return core.NewID() }
 
 func (e *env) submit(user, code string, form any) string {
 	e.t.Helper()

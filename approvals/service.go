@@ -297,13 +297,34 @@ func (s *Service) Submit(ctx context.Context, in SubmitInput) (Outcome, error) {
 	now := s.now()
 	r := &Request{ID: core.NewID(), OrgID: a.OrgID, TemplateID: t.ID, TemplateCode: t.Code, TemplateVersion: t.Version,
 		Title: t.Name, SubmitterID: a.UserID, Status: StatusPending, CreatedAt: now, Round: 1, Version: 1}
-	depts, err := s.prepare(ctx, ct, r, in.Form, in.DeptID, in.Chosen)
-	if err != nil {
+	if _, err := s.prepare(ctx, ct, r, in.Form, in.DeptID, in.Chosen); err != nil {
 		return Outcome{}, err
 	}
 	var out Outcome
 	var x *run
-	err = s.store.Update(ctx, func(tx Tx) error {
+	for attempt := 0; attempt < 3; attempt++ {
+		out, x, err = s.submitOnce(ctx, a, in, r, ct, now)
+		// ErrStale here means the same action id raced with itself; the
+		// next attempt replays the winner's outcome.
+		if !errors.Is(err, ErrStale) {
+			break
+		}
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !out.Replayed {
+		s.after(ctx, x)
+	}
+	return out, nil
+}
+
+func (s *Service) submitOnce(ctx context.Context, a core.Actor, in SubmitInput, r *Request, ct *compiledTemplate, now time.Time) (Outcome, *run, error) {
+	var out Outcome
+	var x *run
+	rc := *r
+	r = &rc
+	err := s.store.Update(ctx, func(tx Tx) error {
 		if o, err := tx.Outcome(ctx, a.OrgID, a.UserID, in.ActionID); err != nil || o != nil {
 			if o != nil {
 				out = *o
@@ -318,7 +339,6 @@ func (s *Service) Submit(ctx context.Context, in SubmitInput) (Outcome, error) {
 			return err
 		}
 		x = s.newRun(ctx, tx, a.UserID, r, nil, ct.flow, now)
-		_ = depts
 		if err := x.log(ActSubmit, "", "", nil, map[string]any{"template_version": r.TemplateVersion}); err != nil {
 			return err
 		}
@@ -332,13 +352,7 @@ func (s *Service) Submit(ctx context.Context, in SubmitInput) (Outcome, error) {
 		out = Outcome{ActionID: in.ActionID, RequestID: r.ID, Action: ActSubmit, Status: r.Status, Version: r.Version}
 		return tx.SaveOutcome(ctx, a.OrgID, a.UserID, out, now)
 	})
-	if err != nil {
-		return Outcome{}, err
-	}
-	if !out.Replayed {
-		s.after(ctx, x)
-	}
-	return out, nil
+	return out, x, err
 }
 
 // prepare validates the form and the submitter's choices and computes the
