@@ -205,13 +205,12 @@ func (s *Service) ListStaff(ctx context.Context, a core.Actor, orgID string, inc
 	if err != nil {
 		return nil, "", err
 	}
-	ids := make([]string, 0, len(sn.staff))
-	for id, p := range sn.staff {
-		if (includeLeft || p.Status.Current()) && v.seesStaff(p) {
+	ids := make([]string, 0, len(sn.order))
+	for _, id := range sn.order {
+		if p := sn.staff[id]; (includeLeft || p.Status.Current()) && v.seesStaff(p) {
 			ids = append(ids, id)
 		}
 	}
-	sn.sortIDs(ids)
 	return sn.pageOf(ids, page)
 }
 

@@ -97,7 +97,7 @@ func (s *Service) search(ctx context.Context, a core.Actor, only, query string, 
 		}
 		orgIDs = []string{only}
 	}
-	hits := []SearchHit{}
+	var cands []candidate
 	for _, orgID := range orgIDs {
 		sn, v, err := s.readable(ctx, a, orgID)
 		if err != nil {
@@ -106,20 +106,39 @@ func (s *Service) search(ctx context.Context, a core.Actor, only, query string, 
 			}
 			return nil, err
 		}
-		hits = sn.search(q, v, hits)
+		cands = sn.search(q, v, orgID == a.OrgID, limit, cands)
 	}
-	// Entries are already in pinyin order, so a stable sort keeps equal
-	// scores alphabetical.
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
+	// Candidates come in pinyin order per organisation, so a stable sort
+	// keeps equal scores alphabetical.
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].score != cands[j].score {
+			return cands[i].score > cands[j].score
 		}
-		return hits[i].OrgID == a.OrgID && hits[j].OrgID != a.OrgID // own hospital first
+		return cands[i].own && !cands[j].own // own hospital first
 	})
-	if len(hits) > limit {
-		hits = hits[:limit]
+	if len(cands) > limit {
+		cands = cands[:limit]
+	}
+	hits := make([]SearchHit, 0, len(cands))
+	for _, c := range cands {
+		p := c.sn.staff[c.sn.entries[c.idx].id]
+		h := SearchHit{ID: p.ID, OrgID: c.sn.org.ID, OrgName: c.sn.org.Name, Name: p.Name, EmployeeNo: p.EmployeeNo,
+			Position: p.Position, Title: p.Title, Phone: p.Phone, Score: c.score, MatchedBy: c.by}
+		if p.PrimaryDepartmentID != "" {
+			h.PrimaryDepartment = c.sn.pathString(p.PrimaryDepartmentID)
+		}
+		hits = append(hits, h)
 	}
 	return hits, nil
+}
+
+// candidate is a match before ranking; hits are built for the best only.
+type candidate struct {
+	score int
+	own   bool
+	by    string
+	sn    *snapshot
+	idx   int
 }
 
 func normalizeQuery(q string) string {
@@ -143,73 +162,142 @@ func asciiOnly(s string) bool {
 	return true
 }
 
-func (sn *snapshot) search(q string, v view, hits []SearchHit) []SearchHit {
+// searchIndex orders a snapshot's entries for prefix lookups. It is built
+// on the first search of a snapshot, not on every write.
+type searchIndex struct {
+	byName     []int32 // entry indexes sorted by name
+	byInitials []int32 // … by pinyin initials
+	byEmpNo    []int32 // … by employee number
+	byPhone    map[string][]int32
+	// Entries themselves are sorted by full pinyin (their sort key starts
+	// with it), so full-pinyin prefixes need no extra index.
+}
+
+func (sn *snapshot) index() *searchIndex {
+	sn.indexOnce.Do(func() {
+		ix := &searchIndex{byPhone: map[string][]int32{}}
+		n := len(sn.entries)
+		ix.byName, ix.byInitials, ix.byEmpNo = make([]int32, n), make([]int32, n), make([]int32, n)
+		for i := range sn.entries {
+			ix.byName[i], ix.byInitials[i], ix.byEmpNo[i] = int32(i), int32(i), int32(i)
+			if ph := sn.entries[i].phone; ph != "" {
+				ix.byPhone[ph] = append(ix.byPhone[ph], int32(i))
+			}
+		}
+		e := sn.entries
+		sort.Slice(ix.byName, func(a, b int) bool { return e[ix.byName[a]].name < e[ix.byName[b]].name })
+		sort.Slice(ix.byInitials, func(a, b int) bool { return e[ix.byInitials[a]].initials < e[ix.byInitials[b]].initials })
+		sort.Slice(ix.byEmpNo, func(a, b int) bool { return e[ix.byEmpNo[a]].empNo < e[ix.byEmpNo[b]].empNo })
+		sn.searchIx = ix
+	})
+	return sn.searchIx
+}
+
+// prefixRange calls fn for every index in order whose key has prefix q.
+func prefixRange(order []int32, key func(int32) string, q string, fn func(i int32, exact bool)) {
+	lo := sort.Search(len(order), func(k int) bool { return key(order[k]) >= q })
+	for k := lo; k < len(order); k++ {
+		s := key(order[k])
+		if !strings.HasPrefix(s, q) {
+			return
+		}
+		fn(order[k], s == q)
+	}
+}
+
+// search ranks this organisation's current staff against q and returns at
+// most limit candidates, best first (then pinyin order). Exact and prefix
+// matches come from the sorted indexes; the slower substring and department
+// scans run only when those did not fill the page.
+func (sn *snapshot) search(q string, v view, own bool, limit int, out []candidate) []candidate {
+	ix := sn.index()
 	latin := asciiOnly(q)
 	digits := strings.IndexFunc(q, func(r rune) bool { return r < '0' || r > '9' }) < 0
-	for i := range sn.entries {
-		e := &sn.entries[i]
-		score, by := 0, ""
-		better := func(sc int, b string) {
-			if sc > score {
-				score, by = sc, b
+	found := map[int32]candidate{}
+	add := func(i int32, score int, by string) {
+		if c, ok := found[i]; ok && c.score >= score {
+			return
+		}
+		if !v.seesStaff(sn.staff[sn.entries[i].id]) {
+			return
+		}
+		found[i] = candidate{score: score, own: own, by: by, sn: sn, idx: int(i)}
+	}
+	e := sn.entries
+	prefixRange(ix.byEmpNo, func(i int32) string { return e[i].empNo }, q, func(i int32, exact bool) {
+		if exact {
+			add(i, scoreExact, "employee_no")
+		} else if len(q) >= 3 {
+			add(i, scorePartial, "employee_no")
+		}
+	})
+	for _, i := range ix.byPhone[q] {
+		add(i, scoreExact, "phone")
+	}
+	prefixRange(ix.byName, func(i int32) string { return e[i].name }, q, func(i int32, exact bool) {
+		if exact {
+			add(i, scoreExact, "name")
+		} else {
+			add(i, scoreNamePrefix, "name")
+		}
+	})
+	if latin && !digits {
+		lo := sort.Search(len(e), func(k int) bool { return e[k].full >= q })
+		for k := lo; k < len(e) && strings.HasPrefix(e[k].full, q); k++ {
+			if e[k].full == q {
+				add(int32(k), scoreNamePrefix, "pinyin")
+			} else {
+				add(int32(k), scorePinyinPrefix, "pinyin")
 			}
 		}
-		switch {
-		case e.empNo == q:
-			better(scoreExact, "employee_no")
-		case e.phone != "" && e.phone == q:
-			better(scoreExact, "phone")
-		case e.name == q:
-			better(scoreExact, "name")
+		prefixRange(ix.byInitials, func(i int32) string { return e[i].initials }, q, func(i int32, exact bool) {
+			if exact {
+				add(i, scoreInitials, "initials")
+			} else {
+				add(i, scoreInitialsPre, "initials")
+			}
+		})
+	}
+	if len(found) < limit {
+		var deptHit map[string]bool
+		if !digits {
+			for id, name := range sn.deptLower {
+				if strings.Contains(name, q) {
+					if deptHit == nil {
+						deptHit = map[string]bool{}
+					}
+					deptHit[id] = true
+				}
+			}
 		}
-		if score < scoreExact {
-			if strings.HasPrefix(e.name, q) {
-				better(scoreNamePrefix, "name")
-			}
-			if latin && !digits {
-				switch {
-				case e.full == q:
-					better(scoreNamePrefix, "pinyin")
-				case strings.HasPrefix(e.full, q):
-					better(scorePinyinPrefix, "pinyin")
-				case e.initials == q:
-					better(scoreInitials, "initials")
-				case strings.HasPrefix(e.initials, q):
-					better(scoreInitialsPre, "initials")
-				}
-			}
-			if score < scorePartial {
-				switch {
-				case strings.Contains(e.name, q):
-					better(scorePartial, "name")
-				case len(q) >= 3 && strings.HasPrefix(e.empNo, q):
-					better(scorePartial, "employee_no")
-				case digits && len(q) >= 4 && strings.Contains(e.phone, q):
-					better(scorePartial, "phone")
-				}
-			}
-			if score == 0 && !digits {
-				for _, d := range e.deptNames {
-					if strings.Contains(d, q) {
-						better(scoreDepartment, "department")
+		for i := range e {
+			switch {
+			case !digits && strings.Contains(e[i].name, q):
+				add(int32(i), scorePartial, "name")
+			case digits && len(q) >= 4 && strings.Contains(e[i].phone, q):
+				add(int32(i), scorePartial, "phone")
+			case deptHit != nil:
+				for _, d := range e[i].depts {
+					if deptHit[d] {
+						add(int32(i), scoreDepartment, "department")
 						break
 					}
 				}
 			}
 		}
-		if score == 0 {
-			continue
-		}
-		p := sn.staff[e.id]
-		if !v.seesStaff(p) {
-			continue
-		}
-		h := SearchHit{ID: p.ID, OrgID: sn.org.ID, OrgName: sn.org.Name, Name: p.Name, EmployeeNo: p.EmployeeNo,
-			Position: p.Position, Title: p.Title, Phone: p.Phone, Score: score, MatchedBy: by}
-		if p.PrimaryDepartmentID != "" {
-			h.PrimaryDepartment = sn.pathString(p.PrimaryDepartmentID)
-		}
-		hits = append(hits, h)
 	}
-	return hits
+	cands := make([]candidate, 0, len(found))
+	for _, c := range found {
+		cands = append(cands, c)
+	}
+	sort.Slice(cands, func(a, b int) bool {
+		if cands[a].score != cands[b].score {
+			return cands[a].score > cands[b].score
+		}
+		return cands[a].idx < cands[b].idx
+	})
+	if len(cands) > limit {
+		cands = cands[:limit]
+	}
+	return append(out, cands...)
 }

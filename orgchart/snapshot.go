@@ -3,6 +3,7 @@ package orgchart
 import (
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/roundshq/rounds/core"
 )
@@ -21,42 +22,79 @@ type snapshot struct {
 	heads     map[string][]string // department → active heads, sorted
 	roles     map[string][]string // duty role → active holders, sorted
 	entries   []searchEntry       // current staff, sorted by sort key
-	sortKey   map[string]string   // staff id → sort key (pinyin, then id)
+	sortKey   map[string]string   // staff id → sort key (pinyin, name, id)
+	order     []string            // every staff id, sorted by sort key
+	deptLower map[string]string   // department id → lower-cased name, for search
+
+	indexOnce sync.Once
+	searchIx  *searchIndex
 }
 
 type searchEntry struct {
 	id, name, full, initials, empNo, phone string
-	deptNames                              []string // lower-cased names of the person's departments
+	depts                                  []string // the person's departments
 }
 
 func buildSnapshot(d *OrgData) *snapshot {
+	depts := make([]*Department, len(d.Departments))
+	for i := range d.Departments {
+		depts[i] = &d.Departments[i]
+	}
+	staff := make([]*Staff, len(d.Staff))
+	for i := range d.Staff {
+		staff[i] = &d.Staff[i]
+	}
+	return build(d.Org, d.DutyRoles, depts, staff, nil)
+}
+
+// build makes a snapshot from rows that are never modified afterwards
+// (snapshots share them). prev, when not nil, lends the sort keys of the
+// people it shares, so a small change does not recompute 10,000 of them.
+func build(org Org, dutyRoles []string, depts []*Department, staff []*Staff, prev *snapshot) *snapshot {
 	s := &snapshot{
-		org:       d.Org,
-		dutyRoles: append([]string(nil), d.DutyRoles...),
-		depts:     make(map[string]*Department, len(d.Departments)),
+		org:       org,
+		dutyRoles: append([]string(nil), dutyRoles...),
+		depts:     make(map[string]*Department, len(depts)),
 		children:  make(map[string][]string),
-		staff:     make(map[string]*Staff, len(d.Staff)),
-		byEmpNo:   make(map[string]string, len(d.Staff)),
-		members:   make(map[string][]string),
+		staff:     make(map[string]*Staff, len(staff)),
+		byEmpNo:   make(map[string]string, len(staff)),
+		members:   make(map[string][]string, len(depts)),
 		heads:     make(map[string][]string),
 		roles:     make(map[string][]string),
-		sortKey:   make(map[string]string, len(d.Staff)),
+		sortKey:   make(map[string]string, len(staff)),
 	}
-	for i := range d.Departments {
-		dep := d.Departments[i]
-		s.depts[dep.ID] = &dep
+	s.deptLower = make(map[string]string, len(depts))
+	for _, dep := range depts {
+		s.depts[dep.ID] = dep
+		s.deptLower[dep.ID] = strings.ToLower(dep.Name)
 		s.children[dep.ParentID] = append(s.children[dep.ParentID], dep.ID)
 	}
 	for p, kids := range s.children {
 		sort.Slice(kids, func(i, j int) bool { return s.deptLess(kids[i], kids[j]) })
 		s.children[p] = kids
 	}
-	for i := range d.Staff {
-		p := d.Staff[i]
-		s.staff[p.ID] = &p
+	// Sort everyone once by pinyin; walking them in that order fills every
+	// per-department, per-role and search list already sorted.
+	type rec struct {
+		p   *Staff
+		key string
+	}
+	recs := make([]rec, len(staff))
+	for i, p := range staff {
+		if prev != nil && prev.staff[p.ID] == p {
+			recs[i] = rec{p: p, key: prev.sortKey[p.ID]}
+			continue
+		}
+		recs[i] = rec{p: p, key: PinyinOf(p.Name).Full + "\x00" + p.Name + "\x00" + p.ID}
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].key < recs[j].key })
+	s.order = make([]string, 0, len(recs))
+	for _, r := range recs {
+		p := r.p
+		s.staff[p.ID] = p
 		s.byEmpNo[strings.ToLower(p.EmployeeNo)] = p.ID
-		k := PinyinOf(p.Name)
-		s.sortKey[p.ID] = k.Full + "\x00" + p.Name + "\x00" + p.ID
+		s.sortKey[p.ID] = r.key
+		s.order = append(s.order, p.ID)
 		if !p.Status.Current() {
 			continue
 		}
@@ -67,26 +105,17 @@ func buildSnapshot(d *OrgData) *snapshot {
 			for _, dep := range p.HeadOf {
 				s.heads[dep] = append(s.heads[dep], p.ID)
 			}
-			for _, r := range p.DutyRoles {
-				s.roles[r] = append(s.roles[r], p.ID)
+			for _, role := range p.DutyRoles {
+				s.roles[role] = append(s.roles[role], p.ID)
 			}
 		}
-		e := searchEntry{id: p.ID, name: strings.ToLower(p.Name), full: k.Full, initials: k.Initials,
-			empNo: strings.ToLower(p.EmployeeNo), phone: p.Phone}
-		for _, dep := range p.DepartmentIDs {
-			if dd, ok := s.depts[dep]; ok {
-				e.deptNames = append(e.deptNames, strings.ToLower(dd.Name))
-			}
+		if s.entries == nil {
+			s.entries = make([]searchEntry, 0, len(recs))
 		}
-		s.entries = append(s.entries, e)
+		k := PinyinOf(p.Name)
+		s.entries = append(s.entries, searchEntry{id: p.ID, name: strings.ToLower(p.Name), full: k.Full, initials: k.Initials,
+			empNo: strings.ToLower(p.EmployeeNo), phone: p.Phone, depts: p.DepartmentIDs})
 	}
-	for _, m := range []map[string][]string{s.members, s.heads, s.roles} {
-		for k, ids := range m {
-			s.sortIDs(ids)
-			m[k] = ids
-		}
-	}
-	sort.Slice(s.entries, func(i, j int) bool { return s.sortKey[s.entries[i].id] < s.sortKey[s.entries[j].id] })
 	return s
 }
 
@@ -105,67 +134,61 @@ func (s *snapshot) sortIDs(ids []string) {
 	sort.Slice(ids, func(i, j int) bool { return s.sortKey[ids[i]] < s.sortKey[ids[j]] })
 }
 
-// data returns the snapshot's contents as OrgData (copies of the rows).
-func (s *snapshot) data() *OrgData {
-	d := &OrgData{Org: s.org, DutyRoles: append([]string(nil), s.dutyRoles...)}
-	for _, dep := range s.depts {
-		d.Departments = append(d.Departments, *dep)
-	}
-	for _, p := range s.staff {
-		d.Staff = append(d.Staff, *p)
-	}
-	return d
-}
-
-// with returns a new snapshot with c applied on top of s.
+// with returns a new snapshot with c applied on top of s. Unchanged rows
+// are shared with s.
 func (s *snapshot) with(c *Changes, version int64) *snapshot {
-	d := &OrgData{Org: s.org, DutyRoles: s.dutyRoles}
-	d.Org.Version = version
+	org := s.org
+	org.Version = version
+	roles := s.dutyRoles
 	if c.DutyRoles != nil {
-		d.DutyRoles = c.DutyRoles
+		roles = c.DutyRoles
 	}
 	del := make(map[string]bool, len(c.DeleteDepartments))
 	for _, id := range c.DeleteDepartments {
 		del[id] = true
 	}
-	put := make(map[string]Department, len(c.PutDepartments))
-	for _, dep := range c.PutDepartments {
-		put[dep.ID] = dep
+	put := make(map[string]*Department, len(c.PutDepartments))
+	for i := range c.PutDepartments {
+		dep := c.PutDepartments[i]
+		put[dep.ID] = &dep
 	}
+	depts := make([]*Department, 0, len(s.depts)+len(put))
 	for id, dep := range s.depts {
 		if del[id] {
 			continue
 		}
 		if n, ok := put[id]; ok {
-			d.Departments = append(d.Departments, n)
+			depts = append(depts, n)
 			delete(put, id)
 			continue
 		}
-		d.Departments = append(d.Departments, *dep)
+		depts = append(depts, dep)
 	}
 	for _, dep := range c.PutDepartments {
-		if _, ok := put[dep.ID]; ok {
-			d.Departments = append(d.Departments, dep)
+		if n, ok := put[dep.ID]; ok {
+			depts = append(depts, n)
 		}
 	}
-	ps := make(map[string]Staff, len(c.PutStaff))
-	for _, p := range c.PutStaff {
-		ps[p.ID] = p
+	ps := make(map[string]*Staff, len(c.PutStaff))
+	for i := range c.PutStaff {
+		p := c.PutStaff[i]
+		ps[p.ID] = &p
 	}
-	for id, p := range s.staff {
+	staff := make([]*Staff, 0, len(s.staff)+len(ps))
+	for _, id := range s.order {
 		if n, ok := ps[id]; ok {
-			d.Staff = append(d.Staff, n)
+			staff = append(staff, n)
 			delete(ps, id)
 			continue
 		}
-		d.Staff = append(d.Staff, *p)
+		staff = append(staff, s.staff[id])
 	}
 	for _, p := range c.PutStaff {
-		if _, ok := ps[p.ID]; ok {
-			d.Staff = append(d.Staff, p)
+		if n, ok := ps[p.ID]; ok {
+			staff = append(staff, n)
 		}
 	}
-	return buildSnapshot(d)
+	return build(org, roles, depts, staff, s)
 }
 
 // isUnder reports whether dept is root or lies below it.
