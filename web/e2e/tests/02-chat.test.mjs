@@ -145,6 +145,34 @@ test('a failed send is shown and retried without sending twice', async (t) => {
   assert.equal(await A.page.locator('.msg.pending').count(), 0);
 });
 
+test('an urgent message (DING) is acknowledged and the sender sees who did, live', async (t) => {
+  if (skip || !convId) return t.skip(skip || 'no conversation');
+  if (!(await hasRoute('GET', '/api/v1/im/messages/00000000-0000-7000-8000-000000000000/ding'))) return t.skip('the server does not serve DING yet');
+  await B.page.goto('/#/directory'); // B is elsewhere in the app
+  await A.page.locator('.urgent-toggle').click();
+  assert.equal(await A.page.locator('.urgent-toggle').getAttribute('aria-pressed'), 'true');
+  const text = '5 床室颤，请立即到场 ' + Date.now();
+  await send(A.page, text);
+  const mine = A.page.locator('.msg.mine.urgent', { hasText: text });
+  await mine.getByTestId('ack-status').waitFor();
+  assert.match(await mine.getByTestId('ack-status').textContent(), /1 人未确认/);
+  // B gets a banner wherever they are, and acknowledges from it.
+  const banner = B.page.locator('.ding-banner', { hasText: text });
+  await banner.waitFor();
+  await shot(B.page, 'ding-banner-desktop');
+  await banner.getByTestId('ding-ack').click();
+  await banner.waitFor({ state: 'detached' });
+  await mine.getByTestId('ack-status').filter({ hasText: '全部已确认' }).waitFor();
+  await mine.getByTestId('ack-status').click();
+  const dlg = A.page.locator('dialog.dialog');
+  await dlg.waitFor();
+  assert.match(await dlg.textContent(), /已确认\s*1/);
+  await A.page.keyboard.press('Escape');
+  // In the conversation B sees it as acknowledged.
+  await B.page.goto('/#/chat/' + convId);
+  await B.page.locator('.msg.urgent', { hasText: text }).locator('.acked').waitFor();
+});
+
 test('reply, edit and recall', async (t) => {
   if (skip || !convId) return t.skip(skip || 'no conversation');
   const original = '原始消息 ' + Date.now();

@@ -47,8 +47,13 @@ export function mount(el, ...children) {
 }
 
 /** Short initials for an avatar: the last two characters of a Chinese name, the first letters otherwise. */
-export function initials(name) {
+export function initials(name, group = false) {
   const s = (name || '?').trim();
+  if (group) {
+    // A group reads best by the start of its name ("心内" for 心内科交班群).
+    const letters = [...s].filter((ch) => /[\p{L}\p{N}]/u.test(ch));
+    return (letters.slice(0, 2).join('') || '?').toUpperCase();
+  }
   if (/[\u4e00-\u9fff]/.test(s)) return s.slice(-2);
   return s.split(/\s+/).map((w) => w[0]).join('').slice(0, 2).toUpperCase();
 }
@@ -60,8 +65,8 @@ export function hue(id) {
   return n % 360;
 }
 
-export function avatar(id, name, size = 36) {
-  const el = h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name));
+export function avatar(id, name, size = 36, group = false) {
+  const el = h('span', { class: ['avatar', group && 'group'], 'aria-hidden': 'true' }, initials(name, group));
   el.style.setProperty('--hue', hue(id));
   el.style.width = el.style.height = size + 'px';
   return el;

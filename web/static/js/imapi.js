@@ -62,8 +62,10 @@ export const im = {
   },
   typing(convId) { if (session.socket) session.socket.send('typing', { conversation_id: convId }); },
   receipt(msgId) { return get(M + enc(msgId) + '/receipt'); },
-  ack(msgId) { return post(M + enc(msgId) + '/ack', {}); },
-  acks(msgId) { return get(M + enc(msgId) + '/acks'); },
+  /** Acknowledge an urgent message addressed to me (DING). */
+  ack(msgId) { return viaSocket('ack_ding', { message_id: msgId }, () => post(M + enc(msgId) + '/ding/ack', {})); },
+  /** Who has acknowledged an urgent message: {recipients: [{user_id, acked_at}], …}. */
+  ding(msgId) { return get(M + enc(msgId) + '/ding'); },
   direct(userId) { return post('/api/v1/im/conversations', { kind: 'direct', user_id: userId }); },
   upload(file) {
     const fd = new FormData();

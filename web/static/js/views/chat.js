@@ -26,6 +26,7 @@ class ConvState {
     this.order = []; // message ids sorted by seq
     this.pending = new Map(); // client_msg_id → pending send
     this.members = null; // Map user id → member (read_seq, joined_seq)
+    this.dings = new Map(); // message id → ding status (null while loading)
     this.loadedAll = false;
     this.loading = false;
     this.loaded = false;
@@ -109,7 +110,7 @@ export class ChatView {
     this.newBelow = h('button', { type: 'button', class: 'new-below', hidden: true, onclick: () => this.scrollToBottom() }, t('chat.newbelow'));
     this.typingEl = h('div', { class: 'typing muted', 'aria-live': 'polite' });
     this.buildComposer();
-    this.emptyEl = h('div', { class: 'empty-conv' }, h('div', { class: 'empty-mark', 'aria-hidden': 'true' }, '💬'), h('p', { class: 'muted' }, t('chat.pick')));
+    this.emptyEl = h('div', { class: 'empty-conv' }, h('div', { class: 'empty-mark' }, icon('chat', 56)), h('p', { class: 'muted' }, t('chat.pick')));
     this.convEl = h('div', { class: 'conv', hidden: true },
       h('header', { class: 'msg-head' },
         h('a', { href: '#/chat', class: 'back icon-btn', 'aria-label': t('common.back') }, icon('back', 24)),
@@ -241,7 +242,7 @@ export class ChatView {
         'aria-current': c.id === this.openId ? 'true' : null,
         'aria-label': name + (unread ? ' · ' + t('chat.unread.aria', { n: unread }) : ''),
       },
-      avatar(c.kind === 'direct' ? this.directPeer(c) || c.id : c.id, name, 40),
+      avatar(c.kind === 'direct' ? this.directPeer(c) || c.id : c.id, name, 40, c.kind !== 'direct'),
       h('span', { class: 'conv-main' },
         h('span', { class: 'conv-line' },
           h('span', { class: 'conv-name' }, name, c.kind === 'department' ? h('span', { class: 'tag' }, t('chat.dept')) : null),
@@ -354,6 +355,8 @@ export class ChatView {
     try {
       const list = await im.members(st.id);
       st.members = new Map(list.map((m) => [m.user_id, m]));
+      // Names for receipts and @mentions, fetched in one go.
+      for (const id of [...st.members.keys()].slice(0, 300)) people.get(id);
       if (this.openId === st.id) {
         this.renderHead();
         this.refreshReceipts(st);
@@ -449,8 +452,11 @@ export class ChatView {
   rerender(st, m) {
     const old = this.msgEls.get(m.id);
     if (!old) return;
+    const atBottom = this.nearBottom();
     const el = this.messageEl(st, m);
     old.replaceWith(el);
+    // A reaction or edit on the last message must not push it out of view.
+    if (atBottom) this.scrollEl.scrollTop = this.scrollEl.scrollHeight;
   }
 
   // ---------- one message ----------
@@ -592,50 +598,116 @@ export class ChatView {
     openDialog(t('chat.receipts.title'), body, { onClose: () => { this.receiptDialog = null; } });
   }
 
+  /** The urgent-message (DING) line: the recipient's acknowledge button, the sender's tally. */
   urgentEl(st, m) {
     if (!m.urgent || m.recalled_at) return null;
+    if (!st.dings.has(m.id)) { this.loadDing(st, m); return null; }
+    const d = st.dings.get(m.id);
+    if (!d) return null;
+    const recips = d.recipients || [];
     if (m.sender_id === this.me) {
-      const acked = m.acked_by || m.acks || null;
-      const pending = acked && st.members ? [...st.members.keys()].filter((id) => id !== this.me && !acked.includes(id)) : null;
+      const pending = recips.filter((r) => !r.acked_at).length;
       return h('button', {
-        type: 'button', class: 'ack-status', 'data-testid': 'ack-status',
+        type: 'button', class: ['ack-status', !pending && 'all-acked'], 'data-testid': 'ack-status',
         onclick: () => this.showAcks(st, m),
-      }, pending ? (pending.length ? t('chat.ack.pending', { n: pending.length }) : t('chat.ack.all')) : t('chat.ack.view'));
+      }, pending ? t('chat.ack.pending', { n: pending }) : t('chat.ack.all'));
     }
-    const done = (m.acked_by || m.acks || []).includes(this.me) || m.acked;
-    if (done) return h('span', { class: 'acked' }, '✓ ' + t('chat.ack.done'));
+    const mine = recips.find((r) => r.user_id === this.me);
+    if (!mine) return null;
+    if (mine.acked_at) return h('span', { class: 'acked' }, '✓ ' + t('chat.ack.done'));
     return h('button', {
       type: 'button', class: 'primary small ack', 'data-testid': 'ack',
-      onclick: async (e) => {
-        const b = e.currentTarget;
-        b.disabled = true;
-        try {
-          const res = await im.ack(m.id);
-          const updated = res && res.id ? res : { ...m, acked: true, acked_by: [...(m.acked_by || []), this.me] };
-          st.put(updated);
-          this.rerender(st, updated);
-        } catch (err) {
-          b.disabled = false;
-          this.toast(err.display);
-        }
-      },
+      onclick: (e) => this.acknowledge(e.currentTarget, m),
     }, t('chat.ack'));
   }
 
-  async showAcks(st, m) {
-    const body = h('div', { class: 'receipt-cols' }, h('p', { class: 'muted' }, t('common.loading')));
-    openDialog(t('chat.ack.title'), body);
+  async loadDing(st, m) {
+    st.dings.set(m.id, null);
     try {
-      const r = await im.acks(m.id);
-      const acked = r.acked || r.acked_by || [];
-      const pending = r.pending || r.unacked || [];
-      const col = (title, ids) => h('section', { class: 'receipt-col' },
-        h('h3', null, title, ' ', h('span', { class: 'count' }, String(ids.length))),
-        h('ul', { class: 'people' }, ids.map((id) => h('li', null, avatar(id, people.name(id), 28), h('span', null, people.name(id))))));
-      mount(body, col(t('chat.ack.no'), pending), col(t('chat.ack.yes'), acked));
-    } catch (e) {
-      mount(body, h('p', { class: 'form-error' }, e.display));
+      st.dings.set(m.id, await im.ding(m.id));
+    } catch {
+      st.dings.set(m.id, { recipients: [] }); // not addressed to me
     }
+    if (this.openId === st.id && st.msgs.has(m.id)) this.rerender(st, st.msgs.get(m.id));
+  }
+
+  async acknowledge(button, m) {
+    if (button) button.disabled = true;
+    try {
+      const rec = await im.ack(m.id);
+      const st = this.states.get(m.conversation_id);
+      const d = st && st.dings.get(m.id);
+      if (d) {
+        const r = (d.recipients || []).find((x) => x.user_id === this.me);
+        if (r) r.acked_at = (rec && rec.acked_at) || new Date().toISOString();
+        if (this.openId === st.id && st.msgs.has(m.id)) this.rerender(st, st.msgs.get(m.id));
+      }
+      this.dismissDing(m.id);
+    } catch (err) {
+      if (button) button.disabled = false;
+      this.toast(err.display);
+    }
+  }
+
+  showAcks(st, m) {
+    const body = h('div', { class: 'receipt-cols' });
+    const render = () => {
+      const d = st.dings.get(m.id) || { recipients: [] };
+      const recips = d.recipients || [];
+      const col = (title, list) => h('section', { class: 'receipt-col' },
+        h('h3', null, title, ' ', h('span', { class: 'count' }, String(list.length))),
+        h('ul', { class: 'people' }, list.map((r) => h('li', null, avatar(r.user_id, people.name(r.user_id), 28),
+          h('span', null, people.name(r.user_id)), r.acked_at ? h('time', { class: 'muted small-text', datetime: r.acked_at }, fmtTime(r.acked_at)) : null))));
+      mount(body, col(t('chat.ack.no'), recips.filter((r) => !r.acked_at)), col(t('chat.ack.yes'), recips.filter((r) => r.acked_at)));
+    };
+    render();
+    this.ackDialog = { msgId: m.id, render };
+    openDialog(t('chat.ack.title'), body, { onClose: () => { this.ackDialog = null; } });
+  }
+
+  /** ding.ack reaches the sender: tick the recipient off, live. */
+  onDingAck(d) {
+    for (const st of this.states.values()) {
+      const ding = st.dings.get(d.message_id);
+      if (!ding) continue;
+      const r = (ding.recipients || []).find((x) => x.user_id === d.user_id);
+      if (r) r.acked_at = d.acked_at;
+      if (this.openId === st.id && st.msgs.has(d.message_id)) this.rerender(st, st.msgs.get(d.message_id));
+      if (this.ackDialog && this.ackDialog.msgId === d.message_id) this.ackDialog.render();
+    }
+  }
+
+  /**
+   * A DING (or its reminder) for me: a banner that stays until I acknowledge
+   * or open it, wherever I am in the app, and a desktop notification.
+   */
+  onDing(notice, reminder) {
+    const m = notice.message;
+    if (!m || !m.id) return;
+    this.applyMessage(m);
+    const st = this.states.get(m.conversation_id);
+    if (st) st.dings.delete(m.id); // fetch the fresh status when shown
+    this.dismissDing(m.id);
+    const c = this.convs.get(m.conversation_id);
+    const banner = h('div', { class: 'ding-banner', role: 'alert', 'data-ding': m.id },
+      h('span', { class: 'ding' }, t('chat.urgent')),
+      h('span', { class: 'ding-text' },
+        h('strong', null, people.name(m.sender_id)), reminder ? ' · ' + t('chat.ding.reminder') : '', ': ', m.text || t('chat.kind.' + m.kind)),
+      h('button', { type: 'button', class: 'primary small', 'data-testid': 'ding-ack', onclick: (e) => this.acknowledge(e.currentTarget, m) }, t('chat.ack')),
+      h('a', { class: 'button small', href: '#/chat/' + encodeURIComponent(m.conversation_id), onclick: () => {} }, t('chat.ding.open')));
+    let host = document.querySelector('.ding-host');
+    if (!host) { host = h('div', { class: 'ding-host' }); document.body.appendChild(host); }
+    host.appendChild(banner);
+    if ('Notification' in window && Notification.permission === 'granted') {
+      try {
+        const n = new Notification('[' + t('chat.urgent') + '] ' + (c ? this.convName(c) : people.name(m.sender_id)), { body: m.text || '', tag: 'ding-' + m.id, requireInteraction: true });
+        n.onclick = () => { window.focus(); location.hash = '#/chat/' + encodeURIComponent(m.conversation_id); n.close(); };
+      } catch { /* ignore */ }
+    }
+  }
+
+  dismissDing(msgId) {
+    for (const el of document.querySelectorAll('.ding-banner')) if (el.dataset.ding === msgId) el.remove();
   }
 
   // ---------- message actions ----------
@@ -856,7 +928,14 @@ export class ChatView {
     if (mentions.length) body.mentions = mentions;
     if (mentionAll) body.mention_all = true;
     if (this.replyTo) body.reply_to_id = this.replyTo.id;
-    if (this.urgent) body.urgent = true;
+    if (this.urgent) {
+      // DING everyone mentioned, or else everyone in the conversation.
+      const st = this.states.get(this.openId);
+      const everyone = st && st.members ? [...st.members.keys()].filter((id) => id !== this.me) : [];
+      const to = mentions.length && !mentionAll ? mentions : everyone;
+      if (!to.length) { this.toast(t('chat.ding.nobody')); return; }
+      body.ding = { user_ids: to };
+    }
     this.input.value = '';
     this.mentions.clear();
     this.replyTo = null;
@@ -896,9 +975,9 @@ export class ChatView {
 
   pendingEl(st, p) {
     const b = p.body;
-    const el = h('li', { class: ['msg', 'mine', 'pending', p.status === 'failed' && 'failed', b.urgent && 'urgent'], 'data-client-id': b.client_msg_id },
+    const el = h('li', { class: ['msg', 'mine', 'pending', p.status === 'failed' && 'failed', b.ding && 'urgent'], 'data-client-id': b.client_msg_id },
       h('div', { class: 'msg-body' },
-        h('div', { class: 'msg-meta' }, b.urgent ? h('span', { class: 'ding' }, t('chat.urgent')) : null),
+        h('div', { class: 'msg-meta' }, b.ding ? h('span', { class: 'ding' }, t('chat.urgent')) : null),
         h('div', { class: 'msg-row' }, h('div', { class: 'bubble' }, h('div', { class: 'text' }, b.text || (b.file_name || '')))),
         h('div', { class: 'msg-foot' },
           p.status === 'failed'
@@ -1007,6 +1086,10 @@ export class ChatView {
         if (d.conversation_id === this.openId) this.renderHead();
         break;
       }
+      case 'ding': this.onDing(d, false); break;
+      case 'ding.reminder': this.onDing(d, true); break;
+      case 'ding.escalated': this.onDing(d, true); break;
+      case 'ding.ack': this.onDingAck(d); break;
       case 'member.prefs': {
         const c = this.convs.get(d.conversation_id);
         if (c) { c.muted = d.muted; c.pinned = d.pinned; this.renderList(); }

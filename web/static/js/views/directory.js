@@ -53,7 +53,7 @@ export class DirectoryView {
 
   renderEmpty() {
     this.detailTitle.textContent = t('nav.directory');
-    mount(this.detailBody, h('div', { class: 'empty-conv' }, h('div', { class: 'empty-mark', 'aria-hidden': 'true' }, '👥'), h('p', { class: 'muted' }, t('dir.pick'))));
+    mount(this.detailBody, h('div', { class: 'empty-conv' }, h('div', { class: 'empty-mark' }, icon('contacts', 56)), h('p', { class: 'muted' }, t('dir.pick'))));
   }
 
   async load() {
