@@ -45,6 +45,9 @@ type User struct {
 // cannot sign in until an admin sets one (accounts synced from a directory,
 // bots).
 type NewUser struct {
+	// ID is the account's id when another area already chose it (a person
+	// in the org chart has the id of their account); empty: a new one.
+	ID          string
 	OrgID       string
 	Login       string
 	DisplayName string

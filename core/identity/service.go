@@ -217,6 +217,8 @@ func (s *Service) CreateUser(ctx context.Context, a core.Actor, nu NewUser) (Use
 	switch {
 	case nu.OrgID != "" && !core.ValidID(nu.OrgID):
 		return User{}, core.Invalid("org_id", "org_id is not a valid id")
+	case nu.ID != "" && !core.ValidID(nu.ID):
+		return User{}, core.Invalid("id", "id is not a valid id")
 	case nu.Kind != KindHuman && nu.Kind != KindBot:
 		return User{}, core.Invalid("kind", "kind must be human or bot")
 	case nu.Kind == KindBot && nu.Password != "":
@@ -239,7 +241,10 @@ func (s *Service) CreateUser(ctx context.Context, a core.Actor, nu NewUser) (Use
 		return User{}, err
 	}
 	now := s.clock.Now().Truncate(time.Millisecond)
-	u := User{ID: core.NewID(), OrgID: nu.OrgID, Login: nu.Login, DisplayName: nu.DisplayName, Kind: nu.Kind, Status: StatusActive, CreatedAt: now}
+	if nu.ID == "" {
+		nu.ID = core.NewID()
+	}
+	u := User{ID: nu.ID, OrgID: nu.OrgID, Login: nu.Login, DisplayName: nu.DisplayName, Kind: nu.Kind, Status: StatusActive, CreatedAt: now}
 	hash := ""
 	if nu.Password != "" {
 		var err error

@@ -277,6 +277,19 @@ func TestCreateUser(t *testing.T) {
 			t.Fatal("creation not audited")
 		}
 	})
+	t.Run("with an id chosen by the org chart", func(t *testing.T) {
+		id := core.NewID()
+		u, err := e.svc.CreateUser(ctx, e.admin, identity.NewUser{ID: id, OrgID: e.org, Login: "jcyy.10023", DisplayName: "李四"})
+		if err != nil || u.ID != id {
+			t.Fatalf("user %+v err %v", u, err)
+		}
+		_, err = e.svc.CreateUser(ctx, e.admin, identity.NewUser{ID: id, OrgID: e.org, Login: "jcyy.10024"})
+		wantCode(t, err, core.EConflict)
+		_, err = e.svc.CreateUser(ctx, e.admin, identity.NewUser{ID: "ward-5", OrgID: e.org, Login: "jcyy.10025"})
+		if ce := wantCode(t, err, core.EInvalid); ce.Field != "id" {
+			t.Fatalf("field %q", ce.Field)
+		}
+	})
 	t.Run("duplicate login in another case", func(t *testing.T) {
 		_, err := e.svc.CreateUser(ctx, e.admin, identity.NewUser{OrgID: e.org, Login: "zhangsan"})
 		wantCode(t, err, core.EConflict)
