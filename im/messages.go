@@ -143,6 +143,11 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 		}
 		m = Message{ID: core.NewID(), ConversationID: c.ID, SenderID: uid, ClientMsgID: req.ClientMsgID, Kind: req.Kind,
 			Text: req.Text, Mentions: mentions, MentionAll: req.MentionAll, ReplyToID: req.ReplyToID, FileID: req.FileID, CreatedAt: s.clock.Now()}
+		if m.FileID != "" {
+			if err := attachFile(ctx, tx, &m); err != nil {
+				return err
+			}
+		}
 		if req.ReplyToID != "" {
 			q, err := tx.Message(ctx, req.ReplyToID)
 			if err != nil || q.ConversationID != c.ID {
@@ -264,6 +269,7 @@ func (s *Service) Recall(ctx context.Context, a core.Actor, messageID string) (M
 	}
 	var m Message
 	var evs []Event
+	var gone *File
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if m, err = tx.Message(ctx, messageID); err != nil {
 			return err
@@ -283,6 +289,14 @@ func (s *Service) Recall(ctx context.Context, a core.Actor, messageID string) (M
 		case s.clock.Now().Sub(m.CreatedAt) > s.cfg.RecallWindow:
 			return core.Errorf(core.EForbidden, "messages can be recalled only within %s", s.cfg.RecallWindow).With("window_seconds", int(s.cfg.RecallWindow.Seconds()))
 		}
+		if m.FileID != "" {
+			if f, err := tx.File(ctx, m.FileID); err == nil {
+				gone = &f
+				if err := tx.DeleteFile(ctx, f.ID); err != nil {
+					return err
+				}
+			}
+		}
 		m.Text, m.Mentions, m.MentionAll, m.ReplyQuote, m.FileID, m.Reactions = "", nil, false, "", "", nil
 		m.RecalledAt, m.RecalledBy = s.clock.Now(), uid
 		if err := tx.UpdateMessage(ctx, m); err != nil {
@@ -301,6 +315,9 @@ func (s *Service) Recall(ctx context.Context, a core.Actor, messageID string) (M
 		return Message{}, err
 	}
 	s.notify(ctx, evs)
+	if gone != nil && s.files != nil {
+		s.dropBlobs(ctx, *gone)
+	}
 	if s.index != nil && len(evs) > 0 {
 		if err := s.index.Delete(context.WithoutCancel(ctx), m.ID); err != nil {
 			// The message is recalled in the database; reindex repairs the

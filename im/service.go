@@ -9,6 +9,7 @@ import (
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/bus"
+	"github.com/roundshq/rounds/core/files"
 	"github.com/roundshq/rounds/core/search"
 )
 
@@ -45,6 +46,10 @@ type Config struct {
 	// DingRemindEvery is the pause between reminders of an unacknowledged
 	// urgent message (default 5 minutes).
 	DingRemindEvery time.Duration
+	// MaxFileBytes limits one upload (default 100 MiB).
+	MaxFileBytes int64
+	// QuotaBytes limits what one person may upload in total (default 2 GiB).
+	QuotaBytes int64
 	// MaxDingReminders is how many reminders go out before the ding is
 	// escalated to the sender's department head (default 3).
 	MaxDingReminders int
@@ -69,6 +74,12 @@ func (c Config) withDefaults() Config {
 	if c.DingRemindEvery <= 0 {
 		c.DingRemindEvery = 5 * time.Minute
 	}
+	if c.MaxFileBytes <= 0 {
+		c.MaxFileBytes = 100 << 20
+	}
+	if c.QuotaBytes <= 0 {
+		c.QuotaBytes = 2 << 30
+	}
 	if c.MaxDingReminders <= 0 {
 		c.MaxDingReminders = 3
 	}
@@ -87,6 +98,7 @@ type Deps struct {
 	Index      search.Index
 	OnDuty     OnDutyResolver
 	Managers   Managers
+	Files      files.Store
 	Logger     *slog.Logger
 }
 
@@ -104,6 +116,7 @@ type Service struct {
 
 	onDuty   OnDutyResolver
 	managers Managers
+	files    files.Store
 
 	rmu      sync.Mutex
 	pending  map[string]map[string]int64 // conversation → user → read seq, not yet published
@@ -120,7 +133,7 @@ func NewService(d Deps, cfg Config) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Service{store: d.Store, bus: d.Bus, clock: d.Clock, dir: d.Directory, authz: d.Authorizer, index: d.Index, log: d.Logger, onDuty: d.OnDuty, managers: d.Managers,
+	return &Service{store: d.Store, bus: d.Bus, clock: d.Clock, dir: d.Directory, authz: d.Authorizer, index: d.Index, log: d.Logger, onDuty: d.OnDuty, managers: d.Managers, files: d.Files,
 		cfg: cfg.withDefaults(), pending: map[string]map[string]int64{}}
 }
 

@@ -50,6 +50,10 @@ type Reader interface {
 	// MessagesForIndex returns up to limit messages with id > afterID in id
 	// order, with their organisation (for reindexing).
 	MessagesForIndex(ctx context.Context, afterID string, limit int) ([]IndexedMessage, error)
+	// File returns an uploaded file's record.
+	File(ctx context.Context, id string) (File, error)
+	// UsedBytes is the total size of the files userID uploaded.
+	UsedBytes(ctx context.Context, userID string) (int64, error)
 	// Ding returns an urgent message's state with its recipients (ENotFound
 	// when the message is not urgent).
 	Ding(ctx context.Context, messageID string) (Ding, error)
@@ -99,6 +103,10 @@ type Tx interface {
 	// AdvanceRead raises the member's read position to seq; changed is
 	// false when it was already at or past it.
 	AdvanceRead(ctx context.Context, convID, userID string, seq int64) (changed bool, err error)
+	// InsertFile records an uploaded file.
+	InsertFile(ctx context.Context, f File) error
+	// DeleteFile removes a file's record (its bytes are the caller's).
+	DeleteFile(ctx context.Context, id string) error
 	// InsertDing records an urgent message and its recipients.
 	InsertDing(ctx context.Context, d Ding) error
 	// AckDing records userID's acknowledgement.

@@ -12,6 +12,7 @@ import (
 )
 
 func (h *Handlers) registerExtra(rt *httpapi.Router) {
+	h.registerFiles(rt)
 	const m = "/api/v1/im/messages"
 	for _, r := range []httpapi.Route{
 		{Method: "POST", Path: m + "/{id}/ding/ack", Summary: "Acknowledge an urgent message addressed to me", Response: im.DingRecipient{}, Handler: h.ackDing},

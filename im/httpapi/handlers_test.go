@@ -64,7 +64,10 @@ func (a api) do(user, method, path string, body any, out any) int {
 }
 
 func newAPI(t *testing.T, db *sqldb.DB) api {
-	svc := im.NewService(im.Deps{Store: sqlstore.New(db)}, im.Config{})
+	return newAPIWith(t, im.NewService(im.Deps{Store: sqlstore.New(db)}, im.Config{}))
+}
+
+func newAPIWith(t *testing.T, svc *im.Service) api {
 	mux := http.NewServeMux()
 	rt := httpapi.NewRouter(mux, bearer{}, nil)
 	imhttp.New(svc).Register(rt)
