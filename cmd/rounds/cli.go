@@ -27,6 +27,8 @@ Usage:
   rounds admin create-user [-config FILE] -login L -name N [-org ORG] [-password P] [-role R]
                                           create a sign-in account (prompts are not used: pass -password
                                           or set ROUNDS_NEW_PASSWORD)
+  rounds backup  [-config FILE] -out F    write a consistent backup (database and files) while the server runs
+  rounds restore [-config FILE] [-check] F  restore a backup (stop every node first; -check only verifies)
 
 The configuration file is optional; ROUNDS_CONFIG names it too. Every key can be
 overridden with a ROUNDS_* environment variable (see 'rounds config example').
@@ -51,6 +53,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdConfig(args[1:], stdout)
 	case "admin":
 		err = cmdAdmin(ctx, args[1:], stdout)
+	case "backup":
+		err = cmdBackup(ctx, args[1:], stdout)
+	case "restore":
+		err = cmdRestore(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

@@ -6,10 +6,13 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/audit"
+	audithttp "github.com/roundshq/rounds/core/audit/httpapi"
 	"github.com/roundshq/rounds/core/authz"
+	authzhttp "github.com/roundshq/rounds/core/authz/httpapi"
 	"github.com/roundshq/rounds/core/bus"
 	"github.com/roundshq/rounds/core/bus/inproc"
 	natsbus "github.com/roundshq/rounds/core/bus/nats"
@@ -46,6 +49,8 @@ func (a *App) wire(ctx context.Context) error {
 	a.core = c
 	a.router = httpapi.NewRouter(a.mux, c.authn, a.reg)
 	identityhttp.Handlers{Service: c.identity, Config: c.httpCfg}.Register(a.router)
+	authzhttp.New(c.authz).Register(a.router)
+	audithttp.New(c.audit).Register(a.router)
 	return a.wireAreas(ctx, c)
 }
 
@@ -110,7 +115,10 @@ func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
 	// Audit and authorization need each other: authz records its changes in
 	// the audit log, the audit log asks authz who may read it.
 	c.audit = audit.New(a.db, audit.Options{})
-	enf, err := authz.New(ctx, a.db, authz.Options{Recorder: c.audit, Objects: []authz.Object{
+	enf, err := authz.New(ctx, a.db, authz.Options{Recorder: c.audit, OnChange: func(ctx context.Context) {
+		// Other nodes reload their policy when they hear of a change.
+		_ = c.bus.Publish(ctx, subjectAuthzChanged, nil)
+	}, Objects: []authz.Object{
 		{Name: "roster.settings", Actions: []string{"read", "write"}},
 		{Name: "attendance.settings", Actions: []string{"read", "write"}},
 	}})
@@ -119,6 +127,13 @@ func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
 	}
 	c.audit.SetAuthorizer(enf)
 	c.authz = enf
+	if _, err := c.bus.Subscribe(subjectAuthzChanged, func(bus.Event) {
+		if err := enf.Reload(context.Background()); err != nil {
+			a.log.Error("authz reload failed", "err", err)
+		}
+	}); err != nil {
+		return nil, err
+	}
 
 	ic := identity.DefaultConfig()
 	ic.SessionTTL = cfg.Identity.SessionLifetime.D()
@@ -128,6 +143,16 @@ func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
 	ic.MaxIPFailures = cfg.Identity.IPAttempts
 	ic.IPWindow = cfg.Identity.IPWindow.D()
 	c.identity = identity.New(identitystore.New(a.db), ic, enf, c.audit, core.SystemClock{})
+	if _, err := c.identity.UseBus(c.bus); err != nil {
+		return nil, err
+	}
+	a.goBackground("identity prune", func(ctx context.Context) {
+		every(ctx, time.Hour, func() {
+			if err := c.identity.Prune(ctx); err != nil {
+				a.log.Warn("identity prune failed", "err", err)
+			}
+		})
+	})
 	proxies, err := identityhttp.ParseTrustedProxies(cfg.Server.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("server.trusted_proxies: %w", err)
@@ -136,6 +161,9 @@ func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
 	c.authn = identityhttp.NewAuthenticator(c.identity, c.httpCfg)
 	return c, nil
 }
+
+// subjectAuthzChanged tells every node to reload the casbin policy.
+const subjectAuthzChanged = "authz.changed"
 
 type migration struct {
 	area string
@@ -156,4 +184,18 @@ func (a *App) beforeShutdown() {}
 
 func notFoundRoute(r *http.Request) error {
 	return core.Errorf(core.ENotFound, "no API route %s %s", r.Method, r.URL.Path)
+}
+
+// every runs fn now and then at each interval until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		fn()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -112,6 +112,9 @@ func (rt *Router) Handle(r Route) {
 func (rt *Router) serve(w http.ResponseWriter, req *http.Request, r Route) {
 	defer func() {
 		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p) // a deliberate abort (a failed streaming export): let net/http drop the connection
+			}
 			slog.ErrorContext(req.Context(), "panic in handler", "route", r.Path, "panic", p, "stack", string(debug.Stack()))
 			WriteError(w, req, core.Errorf(core.EInternal, "internal error"))
 		}
