@@ -8,6 +8,7 @@ import (
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/audit"
+	"github.com/roundshq/rounds/core/authz"
 )
 
 // CreateGroup links organisations in a hospital group. Only actors allowed
@@ -15,7 +16,7 @@ import (
 // with the sharing given (default: none); each organisation's admin then
 // decides what it shares (SetSharing).
 func (s *Service) CreateGroup(ctx context.Context, a core.Actor, name string, members []GroupMember) (Group, error) {
-	if err := s.authorize(ctx, a, "*", ObjOrg, ActWrite); err != nil {
+	if err := s.authorize(ctx, a, authz.AllOrgs, ObjOrg, ActWrite); err != nil {
 		return Group{}, err
 	}
 	name = strings.TrimSpace(name)
@@ -84,7 +85,7 @@ func (s *Service) Groups(ctx context.Context, a core.Actor) ([]Group, error) {
 		if err := s.authorize(ctx, a, a.OrgID, ObjDirectory, ActRead); err != nil {
 			return nil, err
 		}
-	} else if err := s.authorize(ctx, a, "*", ObjOrg, ActRead); err != nil {
+	} else if err := s.authorize(ctx, a, authz.AllOrgs, ObjOrg, ActRead); err != nil {
 		return nil, err
 	}
 	out := []Group{}

@@ -292,14 +292,14 @@ func (s *Service) Card(ctx context.Context, a core.Actor, orgID, userID string) 
 	if !ok || !v.seesStaff(p) {
 		return Card{}, core.Errorf(core.ENotFound, "no such person")
 	}
-	return sn.card(p), nil
+	return sn.card(p, v), nil
 }
 
 func (sn *snapshot) ref(id string) DeptRef {
 	return DeptRef{ID: id, Name: sn.depts[id].Name, Path: sn.pathString(id)}
 }
 
-func (sn *snapshot) card(p *Staff) Card {
+func (sn *snapshot) card(p *Staff, v view) Card {
 	c := Card{Staff: cloneStaff(p), Login: Login(sn.org.Code, p.EmployeeNo), Departments: []DeptRef{}, Managers: []PersonRef{}}
 	if p.PrimaryDepartmentID != "" {
 		r := sn.ref(p.PrimaryDepartmentID)
@@ -315,6 +315,9 @@ func (sn *snapshot) card(p *Staff) Card {
 		ms, _ := sn.managerOf(p.ID, 1)
 		for _, m := range ms {
 			q := sn.staff[m]
+			if !v.seesStaff(q) {
+				continue // a partner hospital sees only what is shared
+			}
 			c.Managers = append(c.Managers, PersonRef{ID: q.ID, OrgID: q.OrgID, Name: q.Name, Position: q.Position, Title: q.Title})
 		}
 	}

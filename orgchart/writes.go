@@ -10,6 +10,7 @@ import (
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/audit"
+	"github.com/roundshq/rounds/core/authz"
 )
 
 var (
@@ -21,7 +22,7 @@ var (
 // CreateOrg adds an organisation. Only actors allowed to write orgchart.org
 // in the "*" domain (system admins) may.
 func (s *Service) CreateOrg(ctx context.Context, a core.Actor, code, name string) (Org, error) {
-	if err := s.authorize(ctx, a, "*", ObjOrg, ActWrite); err != nil {
+	if err := s.authorize(ctx, a, authz.AllOrgs, ObjOrg, ActWrite); err != nil {
 		return Org{}, err
 	}
 	code = strings.TrimSpace(code)

@@ -151,6 +151,10 @@ func TestAPI(t *testing.T) {
 			if code != 403 || eb.Code != core.EForbidden {
 				t.Fatalf("%d %+v", code, eb)
 			}
+			last := audit.Entries[len(audit.Entries)-1]
+			if last.Result != "denied" || last.ActorID != nurse.user || last.Action != "orgchart.department.write" {
+				t.Fatalf("refusal not audited: %+v", last)
+			}
 		})
 		var zhang orgchart.Staff
 		t.Run("staff, card, members, search", func(t *testing.T) {
