@@ -108,10 +108,12 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 	if req.ReplyToID != "" && !core.ValidID(req.ReplyToID) {
 		return Message{}, core.Invalid("reply_to_id", "reply_to_id is not a valid id")
 	}
-	if _, _, err := membership(ctx, s.store, req.ConversationID, uid); err != nil {
-		return Message{}, err
+	if !core.ValidID(req.ConversationID) {
+		return Message{}, core.Invalid("conversation_id", "conversation_id is not a valid id")
 	}
-	// A retry of a send that committed: answer with the original.
+	// A retry of a send that committed: answer with the original (only the
+	// sender's own message can match). Membership is checked in the
+	// transaction below.
 	if m, err := s.store.MessageByClientID(ctx, req.ConversationID, uid, req.ClientMsgID); err == nil {
 		return m, nil
 	} else if !core.IsCode(err, core.ENotFound) {

@@ -201,21 +201,22 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		since = n
 	}
-	convIDs, err := h.svc.ConversationIDs(r.Context(), a.UserID)
-	if err != nil {
-		httpapi.WriteError(w, r, err)
-		return
-	}
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
 	c := &conn{hub: h, ws: ws, actor: a, userID: a.UserID, send: make(chan *frame, h.cfg.QueueSize), replaying: true, done: make(chan struct{})}
-	if h.register(c, convIDs) {
-		h.presence.localChange(a.UserID, true)
-	}
 	go c.writeLoop()
 	ctx := core.WithActor(context.WithoutCancel(r.Context()), a)
+	first, err := h.register(ctx, c)
+	if err != nil {
+		c.sendJSON(errorFrame{Type: "error", Error: errBody(err)})
+		c.closeWith(websocket.CloseTryAgainLater, "try again")
+		return
+	}
+	if first {
+		h.presence.localChange(a.UserID, true)
+	}
 	if c.start(ctx, since) {
 		c.readLoop(ctx)
 	}

@@ -116,6 +116,11 @@ type Hub struct {
 }
 
 type shard struct {
+	// setup serialises a connection's registration (loading its
+	// conversations) with membership events for users of this shard, so a
+	// join or leave is never lost between the load and the registration.
+	// Deliveries do not take it.
+	setup sync.Mutex
 	mu    sync.RWMutex
 	users map[string]map[*conn]struct{}
 	convs map[string]map[*conn]struct{}
@@ -296,6 +301,8 @@ func (h *Hub) toUser(userID string, f *frame) {
 
 func (h *Hub) follow(userID, convID string) {
 	s := h.shardOf(userID)
+	s.setup.Lock()
+	defer s.setup.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.users[userID] {
@@ -310,6 +317,8 @@ func (h *Hub) follow(userID, convID string) {
 
 func (h *Hub) unfollow(userID, convID string) {
 	s := h.shardOf(userID)
+	s.setup.Lock()
+	defer s.setup.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	set := s.convs[convID]
@@ -321,8 +330,16 @@ func (h *Hub) unfollow(userID, convID string) {
 	}
 }
 
-func (h *Hub) register(c *conn, convIDs []string) (first bool) {
+// register loads the user's conversations and adds the connection, under
+// the shard's setup lock (see shard.setup).
+func (h *Hub) register(ctx context.Context, c *conn) (first bool, err error) {
 	s := h.shardOf(c.userID)
+	s.setup.Lock()
+	defer s.setup.Unlock()
+	convIDs, err := h.svc.ConversationIDs(ctx, c.userID)
+	if err != nil {
+		return false, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	set := s.users[c.userID]
@@ -340,7 +357,7 @@ func (h *Hub) register(c *conn, convIDs []string) (first bool) {
 		}
 		cs[c] = struct{}{}
 	}
-	return first
+	return first, nil
 }
 
 func (h *Hub) unregister(c *conn) (last bool) {
