@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -33,6 +34,8 @@ type pending struct {
 	panic any
 	done  chan struct{}
 }
+
+var errPanicked = errors.New("approvals action panicked")
 
 // maxBatch bounds one transaction so a burst does not hold the writer for
 // long.
@@ -77,6 +80,24 @@ func (g *groupCommit) lead() {
 }
 
 func (g *groupCommit) run(batch []*pending) {
+	if len(batch) == 1 {
+		// Alone: the transaction itself is the savepoint.
+		p := batch[0]
+		if p.err = p.ctx.Err(); p.err != nil {
+			return
+		}
+		err := g.db.InTx(context.Background(), func(tx *sqldb.Tx) error {
+			p.panic, p.err = call(p, &storeTx{tx: tx})
+			if p.panic != nil {
+				return errPanicked
+			}
+			return p.err
+		})
+		if p.err == nil && p.panic == nil && err != nil {
+			p.err = err
+		}
+		return
+	}
 	ran := make([]bool, len(batch))
 	err := g.db.InTx(context.Background(), func(tx *sqldb.Tx) error {
 		st := &storeTx{tx: tx}
