@@ -1,9 +1,11 @@
 package imws
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -162,13 +164,27 @@ func (h *Hub) checkOrigin(r *http.Request) bool {
 	return false
 }
 
-// Route describes the endpoint for the route registry and OpenAPI document;
-// the lead mounts the Hub itself at Path.
+// Route registers the endpoint with the API router (rt.Handle(hub.Route())):
+// the router authenticates, and the route appears in the OpenAPI document.
+// Mount either this route or the Hub itself at Path, not both.
 func (h *Hub) Route() httpapi.Route {
-	return httpapi.Route{Method: http.MethodGet, Path: Path, Summary: "Open the chat WebSocket (resume with ?since=<last pos>)", Tag: "im",
+	return httpapi.Route{Method: http.MethodGet, Path: Path, Summary: "Open the chat WebSocket (resume with ?since=<last pos>); protocol in im/ws/PROTOCOL.md", Tag: "im",
 		Access: httpapi.Authenticated, Status: http.StatusSwitchingProtocols,
-		Handler: func(w http.ResponseWriter, r *http.Request) error { h.ServeHTTP(w, r); return nil }}
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			h.ServeHTTP(hijacker{w}, r)
+			return nil
+		}}
 }
+
+// hijacker lets gorilla hijack through the router's wrapped writer (which
+// offers Unwrap for http.ResponseController, not http.Hijacker itself).
+type hijacker struct{ http.ResponseWriter }
+
+func (w hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w hijacker) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Path is where the endpoint is mounted.
 const Path = "/api/v1/ws"

@@ -3,6 +3,7 @@ package imws_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/bus"
 	"github.com/roundshq/rounds/core/bus/inproc"
+	"github.com/roundshq/rounds/core/httpapi"
 	"github.com/roundshq/rounds/core/sqldb"
 	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
 	"github.com/roundshq/rounds/im"
@@ -46,7 +48,13 @@ type node struct {
 
 func startNode(t testing.TB, db *sqldb.DB, b bus.Bus, clock core.Clock, cfg imws.Config) *node {
 	t.Helper()
-	svc := im.NewService(im.Deps{Store: sqlstore.New(db), Bus: b, Clock: clock}, im.Config{ReceiptWindow: 20 * time.Millisecond})
+	return startNodeWith(t, db, im.Deps{Store: sqlstore.New(db), Bus: b, Clock: clock}, im.Config{ReceiptWindow: 20 * time.Millisecond}, cfg)
+}
+
+func startNodeWith(t testing.TB, db *sqldb.DB, deps im.Deps, icfg im.Config, cfg imws.Config) *node {
+	t.Helper()
+	b := deps.Bus
+	svc := im.NewService(deps, icfg)
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 50 * time.Millisecond
 	}
@@ -486,4 +494,127 @@ func TestUnauthenticatedUpgradeRefused(t *testing.T) {
 		t.Fatal("foreign origin accepted")
 	}
 	_ = resp
+}
+
+// TestThroughTheAPIRouter mounts the endpoint as a registered route: the
+// router authenticates and the upgrade still works.
+func TestThroughTheAPIRouter(t *testing.T) {
+	db := sqldbtest.OpenSQLite(t, migrations()...)
+	n := startNode(t, db, inproc.New(), nil, imws.Config{})
+	mux := http.NewServeMux()
+	rt := httpapi.NewRouter(mux, bearer{}, nil)
+	rt.Handle(n.hub.Route())
+	srv := httptest.NewServer(httpapi.Middleware(mux))
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	alice, bob := core.NewID(), core.NewID()
+	conv := group(t, n.svc, alice, bob)
+	u := "ws" + strings.TrimPrefix(srv.URL, "http") + imws.Path
+	ws, _, err := websocket.DefaultDialer.Dial(u, http.Header{"Authorization": {"Bearer " + bob}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, ws: ws, user: bob}
+	t.Cleanup(func() { ws.Close() })
+	c.next("ready", "")
+	send := func() {
+		if _, err := n.svc.Send(context.Background(), actor(alice), im.SendRequest{ConversationID: conv.ID, ClientMsgID: core.NewID(), Text: "经由路由"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send()
+	if f := c.next("event", im.EvMessagePosted); text(t, f) != "经由路由" {
+		t.Fatalf("got %q", text(t, f))
+	}
+	if _, resp, err := websocket.DefaultDialer.Dial(u, nil); err == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unauthenticated through the router: %v", err)
+	}
+}
+
+// TestLeaverIsCutOffAtOnce: an org-chart "staff left" event removes the
+// person from their department groups and closes their live connections.
+func TestLeaverIsCutOffAtOnce(t *testing.T) {
+	db := sqldbtest.OpenSQLite(t, migrations()...)
+	b := inproc.New()
+	dir := imtest.NewDirectory()
+	admin, stays, leaves := core.NewID(), core.NewID(), core.NewID()
+	dir.Place(stays, "ward5")
+	dir.Place(leaves, "ward5")
+	n := startNodeWith(t, db, im.Deps{Store: sqlstore.New(db), Bus: b, Directory: dir, Authorizer: imtest.Authorizer{Admins: map[string]bool{admin: true}}},
+		im.Config{}, imws.Config{})
+	subs, err := n.svc.FollowOrgChart(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, s := range subs {
+			_ = s.Stop()
+		}
+	})
+	g, err := n.svc.CreateDepartmentGroup(context.Background(), actor(admin), "5病区", "ward5", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := dial(t, n, stays, "")
+	cl := dial(t, n, leaves, "")
+	cs.next("ready", "")
+	cl.next("ready", "")
+	dir.Leave(leaves)
+	if err := b.Publish(context.Background(), im.SubjectStaffLeft, []byte(`{"org_id":"org","user_id":"`+leaves+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	removed := cs.next("event", im.EvMembersRemoved)
+	var mc im.MembersChange
+	_ = json.Unmarshal(removed.Data, &mc)
+	if len(mc.UserIDs) != 1 || mc.UserIDs[0] != leaves || mc.ConversationID != g.ID {
+		t.Fatalf("members.removed %+v", mc)
+	}
+	for {
+		_, err := cl.read(5 * time.Second)
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != imws.CloseKicked {
+				t.Fatalf("close code %d, want %d", ce.Code, imws.CloseKicked)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("leaver's connection: %v", err)
+		}
+	}
+	if ids, _ := n.svc.Store().MemberIDs(context.Background(), g.ID); len(ids) != 1 || ids[0] != stays {
+		t.Fatalf("members after leaving: %v", ids)
+	}
+}
+
+// TestResumeWithinTheMinimumWindow: with the shortest retention (10
+// minutes) a client away for 9 minutes resumes; one away for longer than
+// the window is told to resync.
+func TestResumeWithinTheMinimumWindow(t *testing.T) {
+	db := sqldbtest.OpenSQLite(t, migrations()...)
+	clock := imtest.NewClock(time.Now())
+	n := startNodeWith(t, db, im.Deps{Store: sqlstore.New(db), Bus: inproc.New(), Clock: clock}, im.Config{EventRetention: time.Minute}, imws.Config{})
+	if got := n.svc.Config().EventRetention; got != 10*time.Minute {
+		t.Fatalf("retention %v, want the 10 minute minimum", got)
+	}
+	alice, bob := core.NewID(), core.NewID()
+	conv := group(t, n.svc, alice, bob)
+	head, _ := n.svc.Head(context.Background())
+	if _, err := n.svc.Send(context.Background(), actor(alice), im.SendRequest{ConversationID: conv.ID, ClientMsgID: "m", Text: "你不在时发的"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(9 * time.Minute)
+	if _, err := n.svc.PruneEvents(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, n, bob, "?since="+strconv.FormatInt(head, 10))
+	if f := c.next("event", im.EvMessagePosted); text(t, f) != "你不在时发的" {
+		t.Fatalf("after 9 minutes: %q", text(t, f))
+	}
+	c.ws.Close()
+	clock.Advance(2 * time.Minute)
+	if _, err := n.svc.PruneEvents(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c = dial(t, n, bob, "?since="+strconv.FormatInt(head, 10))
+	c.next("resync", "")
 }
