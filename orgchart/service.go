@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,15 +157,21 @@ func (s *Service) reload(ctx context.Context, orgID string) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	sn := buildSnapshot(d)
+	return s.install(orgID, buildSnapshot(d)), nil
+}
+
+// install swaps sn in unless the node already holds a newer version (a
+// reload triggered by another node's event may overtake a local write), and
+// returns the snapshot now in place.
+func (s *Service) install(orgID string, sn *snapshot) *snapshot {
 	p := s.slot(orgID)
 	for {
 		old := p.Load()
 		if old != nil && old.org.Version > sn.org.Version {
-			return old, nil
+			return old
 		}
 		if p.CompareAndSwap(old, sn) {
-			return sn, nil
+			return sn
 		}
 	}
 }
@@ -247,7 +254,11 @@ func (s *Service) write(ctx context.Context, a core.Actor, orgID string, build f
 		p.changes.OrgID = orgID
 		p.changes.ExpectVersion = sn.org.Version
 		version, err := s.cfg.Store.Apply(ctx, p.changes, p.inTx)
-		if errors.Is(err, ErrStale) && attempt < 2 {
+		if errors.Is(err, ErrStale) && attempt < 10 {
+			// Another node wrote first. Back off with jitter so two busy
+			// nodes do not keep overtaking each other, then plan again on
+			// fresh data.
+			time.Sleep(time.Duration(attempt+1) * (2*time.Millisecond + rand.N(8*time.Millisecond)))
 			if sn, err = s.reload(ctx, orgID); err != nil {
 				return nil, err
 			}
@@ -257,7 +268,7 @@ func (s *Service) write(ctx context.Context, a core.Actor, orgID string, build f
 			return nil, err
 		}
 		next := sn.with(&p.changes, version)
-		s.slot(orgID).Store(next)
+		s.install(orgID, next)
 		s.after(ctx, a, orgID, version, p)
 		return next, nil
 	}

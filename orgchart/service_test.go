@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -443,6 +444,41 @@ func TestOtherNodesFollow(t *testing.T) {
 				}
 				if time.Now().After(deadline) {
 					t.Fatal("node b still sees the leaver as active")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+		t.Run("concurrent writes on two nodes all land", func(t *testing.T) {
+			var wg sync.WaitGroup
+			errs := make(chan error, 20)
+			for i := 0; i < 20; i++ {
+				node := a
+				if i%2 == 1 {
+					node = b
+				}
+				wg.Add(1)
+				go func(i int, node *orgchart.Service) {
+					defer wg.Done()
+					_, err := node.CreateStaff(ctx, sys, h.org.ID, orgchart.StaffInput{EmployeeNo: fmt.Sprintf("C%02d", i), Name: "并发", PrimaryDepartmentID: h.ward.ID})
+					errs <- err
+				}(i, node)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for {
+				ma, _ := a.DepartmentMembers(ctx, h.org.ID, h.ward.ID, false)
+				mb, _ := b.DepartmentMembers(ctx, h.org.ID, h.ward.ID, false)
+				if len(ma) == 21 && slices.Equal(ma, mb) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("node a sees %d, node b %d", len(ma), len(mb))
 				}
 				time.Sleep(5 * time.Millisecond)
 			}

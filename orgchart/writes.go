@@ -37,7 +37,7 @@ func (s *Service) CreateOrg(ctx context.Context, a core.Actor, code, name string
 	if err := s.cfg.Store.CreateOrg(ctx, o); err != nil {
 		return Org{}, err
 	}
-	s.slot(o.ID).Store(buildSnapshot(&OrgData{Org: o}))
+	s.install(o.ID, buildSnapshot(&OrgData{Org: o}))
 	s.record(ctx, a, o.ID, audit.Entry{Action: "orgchart.org.create", ObjectType: "org", ObjectID: o.ID, Details: map[string]any{"code": code, "name": name}})
 	return o, nil
 }
