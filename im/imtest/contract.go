@@ -335,4 +335,57 @@ func Run(t *testing.T, newStore func(t *testing.T) im.Store) {
 			t.Fatalf("missing ding: %v", err)
 		}
 	})
+
+	t.Run("files: record, usage, delete", func(t *testing.T) {
+		s, c := setup(t)
+		f := im.File{ID: core.NewID(), ConversationID: c.ID, OrgID: "org", UploaderID: u1, Name: "报告.pdf", ContentType: "application/pdf",
+			Size: 1234, SHA256: "ab", Width: 0, HasThumb: false, CreatedAt: time.Now().Truncate(time.Millisecond)}
+		img := im.File{ID: core.NewID(), ConversationID: c.ID, OrgID: "org", UploaderID: u1, Name: "x.png", ContentType: "image/png",
+			Size: 100, SHA256: "cd", Width: 640, Height: 320, HasThumb: true, CreatedAt: time.Now().Truncate(time.Millisecond)}
+		err := s.InTx(ctx, func(tx im.Tx) error {
+			if err := tx.InsertFile(ctx, f); err != nil {
+				return err
+			}
+			return tx.InsertFile(ctx, img)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.File(ctx, img.ID)
+		if err != nil || got.Name != "x.png" || got.Width != 640 || !got.HasThumb || !got.CreatedAt.Equal(img.CreatedAt) {
+			t.Fatalf("file %+v err=%v", got, err)
+		}
+		if n, err := s.UsedBytes(ctx, u1); err != nil || n != 1334 {
+			t.Fatalf("used %d err=%v", n, err)
+		}
+		if n, _ := s.UsedBytes(ctx, u2); n != 0 {
+			t.Fatalf("used by someone else %d", n)
+		}
+		if err := s.InTx(ctx, func(tx im.Tx) error { return tx.DeleteFile(ctx, f.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.File(ctx, f.ID); !core.IsCode(err, core.ENotFound) {
+			t.Fatalf("deleted file: %v", err)
+		}
+		if n, _ := s.UsedBytes(ctx, u1); n != 100 {
+			t.Fatalf("used after delete %d", n)
+		}
+	})
+
+	t.Run("messages for reindex carry the organisation", func(t *testing.T) {
+		s, c := setup(t)
+		for i := 0; i < 3; i++ {
+			if _, err := send(t, s, c.ID, u1, core.NewID(), "m"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first, err := s.MessagesForIndex(ctx, "", 2)
+		if err != nil || len(first) != 2 || first[0].OrgID != "org" || first[0].Message.ID >= first[1].Message.ID {
+			t.Fatalf("first page %+v err=%v", first, err)
+		}
+		rest, err := s.MessagesForIndex(ctx, first[1].Message.ID, 2)
+		if err != nil || len(rest) != 1 {
+			t.Fatalf("second page %+v err=%v", rest, err)
+		}
+	})
 }

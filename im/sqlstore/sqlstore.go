@@ -200,42 +200,58 @@ func (r reader) ConversationIDsOf(ctx context.Context, userID string) ([]string,
 }
 
 func (r reader) ConversationsOf(ctx context.Context, userID string) ([]im.ConversationView, error) {
+	// One query: membership, conversation, unread count and the last
+	// message (joined by the conversation's last seq) together.
 	rows, err := r.q.QueryContext(ctx, `SELECT `+prefixed("c.", convCols)+`, m.role, m.muted, m.pinned, m.read_seq,
-		(SELECT COUNT(*) FROM im_messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.recalled_at = 0)
+		(SELECT COUNT(*) FROM im_messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.recalled_at = 0),
+		COALESCE(l.id, ''), `+nullable("l.", msgCols)+`
 		FROM im_members m JOIN im_conversations c ON c.id = m.conversation_id
+		LEFT JOIN im_messages l ON l.conversation_id = c.id AND l.seq = c.last_seq
 		WHERE m.user_id = ? ORDER BY m.pinned DESC, c.last_message_at DESC, c.id`, userID)
 	if err != nil {
 		return nil, wrap(err, "conversations of user")
 	}
+	defer rows.Close()
 	var out []im.ConversationView
 	for rows.Next() {
 		var v im.ConversationView
 		var muted, pinned int
-		c, err := scanConv(rows, &v.Role, &muted, &pinned, &v.ReadSeq, &v.Unread)
+		var lastID string
+		var lm im.Message
+		var mentions string
+		var all, urgent int
+		var created, edited, recalled int64
+		c, err := scanConv(rows, &v.Role, &muted, &pinned, &v.ReadSeq, &v.Unread, &lastID,
+			&lm.ID, &lm.ConversationID, &lm.Seq, &lm.SenderID, &lm.ClientMsgID, &lm.Kind, &lm.Text, &mentions, &all, &lm.ReplyToID, &lm.ReplyQuote, &lm.FileID, &urgent, &created, &edited, &recalled, &lm.RecalledBy)
 		if err != nil {
-			rows.Close()
 			return nil, wrap(err, "conversations of user")
 		}
 		v.Conversation, v.Muted, v.Pinned = c, muted != 0, pinned != 0
+		if lastID != "" {
+			if mentions != "" {
+				_ = json.Unmarshal([]byte(mentions), &lm.Mentions)
+			}
+			lm.MentionAll, lm.Urgent = all != 0, urgent != 0
+			lm.CreatedAt, lm.EditedAt, lm.RecalledAt = sqldb.FromMillis(created), sqldb.FromMillis(edited), sqldb.FromMillis(recalled)
+			v.LastMessage = &lm
+		}
 		out = append(out, v)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, wrap(err, "conversations of user")
+	return out, wrap(rows.Err(), "conversations of user")
+}
+
+// nullable selects cols of a LEFT JOINed table with defaults for "no row".
+func nullable(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i, c := range parts {
+		def := "''"
+		switch c {
+		case "seq", "mention_all", "urgent", "created_at", "edited_at", "recalled_at":
+			def = "0"
+		}
+		parts[i] = "COALESCE(" + p + c + ", " + def + ")"
 	}
-	for i := range out {
-		if out[i].LastSeq == 0 {
-			continue
-		}
-		ms, err := r.Messages(ctx, out[i].ID, im.HistoryQuery{Before: out[i].LastSeq + 1, Limit: 1})
-		if err != nil {
-			return nil, err
-		}
-		if len(ms) == 1 {
-			out[i].LastMessage = &ms[0]
-		}
-	}
-	return out, nil
+	return strings.Join(parts, ", ")
 }
 
 func prefixed(p, cols string) string {
