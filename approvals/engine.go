@@ -313,8 +313,14 @@ func (s *Service) resolve(ctx context.Context, r *Request, st Step, n *Node, flo
 			}
 		}
 	}
+	if gone(err) {
+		// A role the org no longer defines or a deleted department finds
+		// nobody: the node's empty-slot rule decides, and the timeline says so.
+		s.log.WarnContext(ctx, "approvals: approver source not found", "request", r.ID, "node", n.ID, "err", err)
+		ids, err = nil, nil
+	}
 	if err != nil {
-		return nil, core.Wrap(err, "the org chart could not be read")
+		return nil, dirErr(err)
 	}
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
@@ -359,4 +365,19 @@ func (x *run) event(subject string) Event {
 		ev.Assignees = x.assigned
 	}
 	return ev
+}
+
+// gone reports a directory answer meaning "that role, department or person
+// does not exist (any more)".
+func gone(err error) bool {
+	return core.IsCode(err, core.ENotFound) || core.IsCode(err, core.EInvalid)
+}
+
+// dirErr reports a directory failure as unavailable: the org chart is
+// another part of Rounds, and a failure there is not the caller's fault.
+func dirErr(err error) error {
+	if core.IsCode(err, core.EUnavailable) {
+		return err
+	}
+	return &core.Error{Code: core.EUnavailable, Message: "the org chart could not be read; try again", Err: err}
 }

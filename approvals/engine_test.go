@@ -209,13 +209,39 @@ func TestCCAndEmptySlots(t *testing.T) {
 	}
 	t.Run("inactive people are not assigned", func(t *testing.T) {
 		e := newEnv(t)
-		e.dir.inactive[doctor] = true
 		e.template(approvals.TemplateInput{Code: "t", Name: "T", Schema: simpleSchema, Flow: flowOf(named(users(doctor, doctor2), "a"))})
+		e.dir.inactive[doctor] = true
 		req := e.submit(nurse, "t", map[string]any{})
 		if got := e.pending(req); !slices.Equal(got, []string{doctor2}) {
 			t.Fatalf("pending = %v", got)
 		}
 	})
+}
+
+func TestDirectoryAnswers(t *testing.T) {
+	e := newEnv(t)
+	e.dir.undefined["matron"] = true
+	role := func(r string) approvals.Flow {
+		return flowOf(approvals.Node{ID: "r", Kind: approvals.NodeApprove, Approver: approvals.ApproverRole, Role: r})
+	}
+	_, err := e.svc.SaveTemplate(as(admin), approvals.TemplateInput{Code: "t", Name: "T", Schema: simpleSchema, Flow: role("matron")})
+	if ce, ok := err.(*core.Error); !ok || ce.Code != core.EInvalid || ce.Field != "flow.nodes[1].role" {
+		t.Fatalf("unknown role saved: %v", err)
+	}
+	_, err = e.svc.SaveTemplate(as(admin), approvals.TemplateInput{Code: "t", Name: "T", Schema: simpleSchema, Flow: flowOf(named(users(id(999)), "a"))})
+	if ce, ok := err.(*core.Error); !ok || ce.Code != core.EInvalid || ce.Field != "flow.nodes[1].user_ids" {
+		t.Fatalf("unknown person saved: %v", err)
+	}
+	// A role removed after the flow was saved is an empty slot, not an error.
+	e.template(approvals.TemplateInput{Code: "t", Name: "T", Schema: simpleSchema, Flow: role("hr")})
+	e.dir.undefined["hr"] = true
+	req := e.submit(nurse, "t", map[string]any{})
+	if e.status(req) != approvals.StatusApproved || !slices.Contains(e.actions(req), approvals.ActSkip) {
+		t.Fatalf("status %s, timeline %v", e.status(req), e.actions(req))
+	}
+	// Someone the org chart does not know cannot submit.
+	_, err = e.svc.Submit(as(id(998)), approvals.SubmitInput{ActionID: aid(), TemplateCode: "t", Form: []byte(`{}`)})
+	wantCode(t, err, core.EForbidden)
 }
 
 func TestSameApproverTwiceApprovesOnce(t *testing.T) {

@@ -26,11 +26,12 @@ type memDir struct {
 	heads    map[string][]string
 	depts    map[string][]string // user → departments, primary first
 	roles    map[string][]string
-	inactive map[string]bool
+	inactive  map[string]bool
+	undefined map[string]bool // roles the org does not define
 }
 
 func newDir() *memDir {
-	return &memDir{parent: map[string]string{}, heads: map[string][]string{}, depts: map[string][]string{}, roles: map[string][]string{}, inactive: map[string]bool{}}
+	return &memDir{parent: map[string]string{}, heads: map[string][]string{}, depts: map[string][]string{}, roles: map[string][]string{}, inactive: map[string]bool{}, undefined: map[string]bool{}}
 }
 
 func (d *memDir) ManagerOf(_ context.Context, _, user string, levels int) ([]string, error) {
@@ -62,6 +63,9 @@ func (d *memDir) HeadsOf(_ context.Context, _, dept string) ([]string, error) {
 func (d *memDir) RoleHolders(_ context.Context, _, role string) ([]string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.undefined[role] {
+		return nil, core.Invalid("role", "%s is not a duty role of this organisation", role)
+	}
 	return append([]string(nil), d.roles[role]...), nil
 }
 
@@ -79,7 +83,10 @@ func (d *memDir) IsInSubtree(_ context.Context, _, root, dept string) (bool, err
 func (d *memDir) DepartmentsOf(_ context.Context, _, user string) (string, []string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	ds := d.depts[user]
+	ds, ok := d.depts[user]
+	if !ok {
+		return "", nil, core.Errorf(core.ENotFound, "no such person")
+	}
 	if len(ds) == 0 {
 		return "", nil, nil
 	}

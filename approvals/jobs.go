@@ -77,8 +77,11 @@ func (s *Service) HandOver(ctx context.Context, orgID, leaverID string) (int, er
 		return 0, err
 	}
 	managers, err := s.dir.ManagerOf(ctx, orgID, leaverID, 1)
+	if gone(err) {
+		managers, err = nil, nil // the flow's admins take over
+	}
 	if err != nil {
-		return 0, core.Wrap(err, "the org chart could not be read")
+		return 0, dirErr(err)
 	}
 	managers = s.active(ctx, orgID, managers)
 	sys := core.Actor{Kind: core.ActorSystem, OrgID: orgID}
@@ -173,8 +176,11 @@ func (s *Service) Tick(ctx context.Context, now time.Time) (int, error) {
 				return x.sysLog(ActRemind, t.Node, map[string]any{"user": t.AssigneeID})
 			}
 			mgrs, err := x.s.dir.ManagerOf(x.ctx, x.r.OrgID, t.AssigneeID, 1)
+			if gone(err) {
+				mgrs, err = nil, nil
+			}
 			if err != nil {
-				return core.Wrap(err, "the org chart could not be read")
+				return dirErr(err)
 			}
 			for _, m := range x.s.active(x.ctx, x.r.OrgID, mgrs) {
 				if m != t.AssigneeID && !x.holds(m) {

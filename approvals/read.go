@@ -49,14 +49,20 @@ func (s *Service) canRead(ctx context.Context, a core.Actor, r *Request, tasks [
 // headedDepartments returns the departments the actor is a head of.
 func (s *Service) headedDepartments(ctx context.Context, a core.Actor, orgID string) ([]string, error) {
 	_, all, err := s.dir.DepartmentsOf(ctx, orgID, a.UserID)
+	if gone(err) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, core.Wrap(err, "the org chart could not be read")
+		return nil, dirErr(err)
 	}
 	var out []string
 	for _, d := range all {
 		heads, err := s.dir.HeadsOf(ctx, orgID, d)
+		if gone(err) {
+			continue
+		}
 		if err != nil {
-			return nil, core.Wrap(err, "the org chart could not be read")
+			return nil, dirErr(err)
 		}
 		for _, h := range heads {
 			if h == a.UserID {
@@ -78,8 +84,11 @@ func (s *Service) headsOver(ctx context.Context, a core.Actor, orgID, deptID str
 	}
 	for _, root := range roots {
 		ok, err := s.dir.IsInSubtree(ctx, orgID, root, deptID)
+		if gone(err) {
+			continue
+		}
 		if err != nil {
-			return false, core.Wrap(err, "the org chart could not be read")
+			return false, dirErr(err)
 		}
 		if ok {
 			return true, nil
@@ -199,9 +208,14 @@ func (s *Service) List(ctx context.Context, kind ListKind, f Filter, p core.Page
 			ok, seen := inTree[it.DeptID]
 			if !seen {
 				for _, root := range roots {
-					if ok, err = s.dir.IsInSubtree(ctx, a.OrgID, root, it.DeptID); err != nil {
-						return nil, "", core.Wrap(err, "the org chart could not be read")
-					} else if ok {
+					ok, err = s.dir.IsInSubtree(ctx, a.OrgID, root, it.DeptID)
+					if gone(err) {
+						ok, err = false, nil
+					}
+					if err != nil {
+						return nil, "", dirErr(err)
+					}
+					if ok {
 						break
 					}
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -160,6 +161,12 @@ func (s *Service) SaveTemplate(ctx context.Context, in TemplateInput) (*Template
 		s.record(ctx, a, "approvals.template.save", "approval_template", in.Code, audit.ResultDenied, nil)
 		return nil, err
 	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.checkDirectory(ctx, a.OrgID, in.Flow); err != nil {
+		return nil, err
+	}
 	return s.saveTemplate(ctx, a, a.OrgID, in)
 }
 
@@ -191,8 +198,57 @@ func (s *Service) SaveFlow(ctx context.Context, code string, flow Flow) (*Templa
 	if err != nil {
 		return nil, err
 	}
+	if _, err := flow.Compile(cur.Schema); err != nil {
+		return nil, err
+	}
+	if err := s.checkDirectory(ctx, a.OrgID, flow); err != nil {
+		return nil, err
+	}
 	return s.saveTemplate(ctx, a, a.OrgID, TemplateInput{Code: cur.Code, Name: cur.Name, Description: cur.Description,
 		Category: cur.Category, Schema: cur.Schema, Flow: flow})
+}
+
+// checkDirectory refuses a flow naming a role, department or person the
+// org chart does not know, when an admin saves it. (Built-in templates are
+// installed without this check: they name roles an org may define later,
+// and a role nobody holds is an empty slot.)
+func (s *Service) checkDirectory(ctx context.Context, orgID string, f Flow) error {
+	for i, n := range f.Nodes {
+		path := fmt.Sprintf("flow.nodes[%d]", i)
+		var err error
+		field := ""
+		switch n.Approver {
+		case ApproverRole:
+			_, err = s.dir.RoleHolders(ctx, orgID, n.Role)
+			field = path + ".role"
+		case ApproverDeptHead:
+			_, err = s.dir.HeadsOf(ctx, orgID, n.DeptID)
+			field = path + ".dept_id"
+		case ApproverUsers:
+			for _, u := range n.UserIDs {
+				if ok, e := s.dir.IsActive(ctx, orgID, u); e != nil {
+					err = e
+				} else if !ok {
+					return core.Invalid(path+".user_ids", "%s is not a current member of staff", u)
+				}
+			}
+			field = path + ".user_ids"
+		}
+		if gone(err) {
+			return core.Invalid(field, "the org chart does not know this: %s", core.ErrorMessage(err))
+		}
+		if err != nil {
+			return dirErr(err)
+		}
+	}
+	for _, u := range f.Admins {
+		if ok, err := s.dir.IsActive(ctx, orgID, u); err != nil {
+			return dirErr(err)
+		} else if !ok {
+			return core.Invalid("flow.admins", "%s is not a current member of staff", u)
+		}
+	}
+	return nil
 }
 
 // InstallTemplates stores each template whose code the org does not have
@@ -374,8 +430,11 @@ func (s *Service) prepare(ctx context.Context, ct *compiledTemplate, r *Request,
 		}
 	}
 	primary, all, err := s.dir.DepartmentsOf(ctx, r.OrgID, r.SubmitterID)
+	if gone(err) {
+		return nil, core.Errorf(core.EForbidden, "you are not in this organisation's directory")
+	}
 	if err != nil {
-		return nil, core.Wrap(err, "the org chart could not be read")
+		return nil, dirErr(err)
 	}
 	r.DeptID = primary
 	if deptID != "" {

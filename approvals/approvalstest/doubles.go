@@ -100,7 +100,10 @@ func (d *Directory) IsInSubtree(_ context.Context, _, root, dept string) (bool, 
 func (d *Directory) DepartmentsOf(_ context.Context, _, user string) (string, []string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	ds := d.depts[user]
+	ds, ok := d.depts[user]
+	if !ok {
+		return "", nil, core.Errorf(core.ENotFound, "no such person")
+	}
 	if len(ds) == 0 {
 		return "", nil, nil
 	}
