@@ -21,11 +21,11 @@ import (
 // memDir is a small in-memory org chart: departments with parents and
 // heads, people with departments, roles.
 type memDir struct {
-	mu       sync.Mutex
-	parent   map[string]string
-	heads    map[string][]string
-	depts    map[string][]string // user → departments, primary first
-	roles    map[string][]string
+	mu        sync.Mutex
+	parent    map[string]string
+	heads     map[string][]string
+	depts     map[string][]string // user → departments, primary first
+	roles     map[string][]string
 	inactive  map[string]bool
 	undefined map[string]bool // roles the org does not define
 }
