@@ -50,6 +50,9 @@ func (s *Service) CreateDirect(ctx context.Context, a core.Actor, otherUserID st
 	if otherUserID == uid {
 		return Conversation{}, core.Invalid("user_id", "a direct conversation needs someone else")
 	}
+	if err := s.allow(ctx, a, a.OrgID, "im.conversation", "use"); err != nil {
+		return Conversation{}, err
+	}
 	x, y := uid, otherUserID
 	if y < x {
 		x, y = y, x
@@ -81,6 +84,9 @@ func (s *Service) CreateGroup(ctx context.Context, a core.Actor, name string, me
 		return Conversation{}, err
 	}
 	if name, err = validName(name); err != nil {
+		return Conversation{}, err
+	}
+	if err := s.allow(ctx, a, a.OrgID, "im.conversation", "use"); err != nil {
 		return Conversation{}, err
 	}
 	ids, err := cleanIDs(append([]string{uid}, memberIDs...), "member_ids")

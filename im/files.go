@@ -86,6 +86,9 @@ func (s *Service) Upload(ctx context.Context, a core.Actor, convID, name string,
 	if err != nil {
 		return File{}, err
 	}
+	if err := s.allow(ctx, a, c.OrgID, "im.message", "use"); err != nil {
+		return File{}, err
+	}
 	used, err := s.store.UsedBytes(ctx, uid)
 	if err != nil {
 		return File{}, err

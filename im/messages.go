@@ -128,6 +128,9 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 		if err != nil {
 			return err
 		}
+		if err := s.allow(ctx, a, c.OrgID, "im.message", "use"); err != nil {
+			return err
+		}
 		orgID = c.OrgID
 		if c.Announcement && !mem.IsManager() {
 			return core.Errorf(core.EForbidden, "this group is announcement-only: only the owner and admins post")

@@ -173,6 +173,16 @@ func actorUser(a core.Actor) (string, error) {
 	return a.UserID, nil
 }
 
+// allow asks the Authorizer for the role part of an action (for example
+// "im.message use": chat may be switched off for a role or a person); with
+// no Authorizer everyone may.
+func (s *Service) allow(ctx context.Context, a core.Actor, orgID, object, action string) error {
+	if s.authz == nil {
+		return nil
+	}
+	return s.authz.Authorize(ctx, a, orgID, object, action)
+}
+
 // membership returns the actor's membership, EForbidden when they are not a
 // member (ENotFound when the conversation does not exist).
 func membership(ctx context.Context, r Reader, convID, userID string) (Conversation, Member, error) {

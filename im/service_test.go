@@ -153,6 +153,17 @@ func TestMessaging(t *testing.T) {
 			}
 		})
 
+		t.Run("the role part: chat switched off for someone", func(t *testing.T) {
+			denied := im.NewService(im.Deps{Store: sqlstore.New(db), Authorizer: imtest.Authorizer{Denied: map[string]bool{nurse: true}}}, im.Config{})
+			_, err := denied.Send(ctx, actor(nurse), im.SendRequest{ConversationID: g.ID, ClientMsgID: "denied", Text: "hi"})
+			wantCode(t, err, core.EForbidden)
+			_, err = denied.CreateGroup(ctx, actor(nurse), "x", nil)
+			wantCode(t, err, core.EForbidden)
+			if _, err := denied.Send(ctx, actor(admin), im.SendRequest{ConversationID: g.ID, ClientMsgID: "allowed", Text: "hi"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+
 		t.Run("announcement mode", func(t *testing.T) {
 			on := true
 			_, err := svc.UpdateConversation(ctx, actor(nurse), g.ID, im.ConversationUpdate{Announcement: &on})

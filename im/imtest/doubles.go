@@ -114,13 +114,20 @@ func (d *Directory) IsActive(_ context.Context, _ string, userID string) (bool, 
 	return a || !ok, nil
 }
 
-// Authorizer grants actions to the listed org admins only.
-type Authorizer struct{ Admins map[string]bool }
+// Authorizer is the role part in tests: everyone may "use" chat except the
+// Denied; any other action is for the listed org Admins only.
+type Authorizer struct {
+	Admins map[string]bool
+	Denied map[string]bool
+}
 
 // Authorize implements im.Authorizer.
-func (z Authorizer) Authorize(_ context.Context, a core.Actor, _ string, _, _ string) error {
+func (z Authorizer) Authorize(_ context.Context, a core.Actor, _ string, _, action string) error {
 	if a.IsSystem() || z.Admins[a.UserID] {
 		return nil
 	}
-	return core.Errorf(core.EForbidden, "org admins only")
+	if action == "use" && !z.Denied[a.UserID] {
+		return nil
+	}
+	return core.Errorf(core.EForbidden, "not allowed")
 }
