@@ -17,6 +17,7 @@ const (
 	SubjectDeptRenamed  = "orgchart.department.renamed" // renamed or reordered
 	SubjectDeptDeleted  = "orgchart.department.deleted"
 	SubjectGroupChanged = "orgchart.group.changed"
+	SubjectOrgChanged   = "orgchart.org.changed" // duty roles redefined (OrgEvent)
 	SubjectAll          = "orgchart.>"
 )
 
@@ -41,6 +42,13 @@ type DepartmentEvent struct {
 	PreviousParentID string    `json:"previous_parent_id,omitempty"`
 	Version          int64     `json:"version"`
 	At               time.Time `json:"at"`
+}
+
+// OrgEvent is the payload of orgchart.org.changed.
+type OrgEvent struct {
+	OrgID   string    `json:"org_id"`
+	Version int64     `json:"version"`
+	At      time.Time `json:"at"`
 }
 
 // GroupEvent is the payload of orgchart.group.changed.

@@ -221,6 +221,7 @@ type pendingEvent struct {
 	subject string
 	staff   *StaffEvent
 	dept    *DepartmentEvent
+	org     *OrgEvent
 }
 
 // plan is what a write decided: the changes, the events and audit entries
@@ -285,6 +286,9 @@ func (s *Service) after(ctx context.Context, a core.Actor, orgID string, version
 		case ev.dept != nil:
 			ev.dept.OrgID, ev.dept.Version, ev.dept.At = orgID, version, now
 			data, _ = json.Marshal(ev.dept)
+		case ev.org != nil:
+			ev.org.OrgID, ev.org.Version, ev.org.At = orgID, version, now
+			data, _ = json.Marshal(ev.org)
 		}
 		s.publish(ctx, ev.subject, data)
 	}

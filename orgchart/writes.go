@@ -593,6 +593,7 @@ func (s *Service) SetDutyRoles(ctx context.Context, a core.Actor, orgID string, 
 			return &plan{}, nil
 		}
 		return &plan{changes: Changes{DutyRoles: clean},
+			events: []pendingEvent{{subject: SubjectOrgChanged, org: &OrgEvent{}}},
 			audits: []audit.Entry{{Action: "orgchart.org.duty_roles", ObjectType: "org", ObjectID: orgID, Details: map[string]any{"duty_roles": clean, "old": sn.dutyRoles}}}}, nil
 	})
 	return err
