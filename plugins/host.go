@@ -1,0 +1,370 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/audit"
+	"github.com/roundshq/rounds/plugins/sdk"
+)
+
+// Config configures the host. Zero durations and limits take the defaults
+// noted.
+type Config struct {
+	ServerVersion string // e.g. "0.1.0"; compared with manifests' min_server_version
+
+	Directory  Directory
+	Messenger  Messenger
+	Approvals  Approvals
+	Rosters    Rosters
+	Attendance Attendance
+	Storage    Storage
+	Audit      audit.Recorder
+	Alerts     Alerts
+	Logger     *slog.Logger
+
+	HookTimeout    time.Duration // deadline of every hook call (5s)
+	StartTimeout   time.Duration // process start and activation (10s)
+	HealthInterval time.Duration // Ping and memory check period (5s)
+	BackoffMin     time.Duration // first restart delay (250ms), doubling
+	BackoffMax     time.Duration // longest restart delay (1m)
+	MaxCrashes     int           // crashes within CrashWindow that disable an install (5)
+	CrashWindow    time.Duration // (10m)
+	// MemoryLimit is the resident memory (bytes) above which an app is
+	// killed and counted as crashed (512 MiB). Checked every
+	// HealthInterval from /proc on Linux.
+	MemoryLimit int64
+	// CPULimit sets RLIMIT_CPU on the app process (0: none): the kernel
+	// kills an app that burns more CPU time than this in its life.
+	CPULimit time.Duration
+	APIRate  float64 // host-API calls per second per install (500)
+	APIBurst int     // (1000)
+	MaxMsg   int     // largest gRPC message accepted from an app (2 MiB)
+}
+
+func (c *Config) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.HookTimeout, 5*time.Second)
+	def(&c.StartTimeout, 10*time.Second)
+	def(&c.HealthInterval, 5*time.Second)
+	def(&c.BackoffMin, 250*time.Millisecond)
+	def(&c.BackoffMax, time.Minute)
+	def(&c.CrashWindow, 10*time.Minute)
+	if c.MaxCrashes <= 0 {
+		c.MaxCrashes = 5
+	}
+	if c.MemoryLimit <= 0 {
+		c.MemoryLimit = 512 << 20
+	}
+	if c.APIRate <= 0 {
+		c.APIRate = 500
+	}
+	if c.APIBurst <= 0 {
+		c.APIBurst = 1000
+	}
+	if c.MaxMsg <= 0 {
+		c.MaxMsg = 2 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.ServerVersion == "" {
+		c.ServerVersion = "0.1.0"
+	}
+}
+
+// Host runs app installs.
+type Host struct {
+	cfg   Config
+	log   *slog.Logger
+	perms *Permissions
+
+	mu      sync.Mutex
+	runners map[string]*runner // install id -> runner
+	closed  bool
+}
+
+// New returns a host with no installs running.
+func New(cfg Config) (*Host, error) {
+	cfg.defaults()
+	p, err := NewPermissions()
+	if err != nil {
+		return nil, err
+	}
+	return &Host{cfg: cfg, log: cfg.Logger, perms: p, runners: map[string]*runner{}}, nil
+}
+
+// Permissions returns the host's policy (for tests and benchmarks).
+func (h *Host) Permissions() *Permissions { return h.perms }
+
+// Status is an install's state as the admin console shows it.
+type Status struct {
+	InstallID string    `json:"install_id"`
+	OrgID     string    `json:"org_id"`
+	AppID     string    `json:"app_id"`
+	Name      string    `json:"name"`
+	Version   string    `json:"version"`
+	State     string    `json:"state"` // starting, running, restarting, disabled, stopped
+	Restarts  int       `json:"restarts"`
+	LastError string    `json:"last_error,omitempty"`
+	Pid       string    `json:"pid,omitempty"`
+	Since     time.Time `json:"since"`
+}
+
+// States of an install.
+const (
+	StateStarting   = "starting"
+	StateRunning    = "running"
+	StateRestarting = "restarting"
+	StateDisabled   = "disabled"
+	StateStopped    = "stopped"
+)
+
+// Start validates inst against its bundle and starts its process under
+// supervision. It returns once the app is running and activated, or with the
+// first start's error (the supervisor keeps retrying with back-off unless the
+// install is invalid). Starting a running install restarts it with the new
+// record.
+func (h *Host) Start(ctx context.Context, inst Install) error {
+	b, err := LoadBundle(inst.Dir)
+	if err != nil {
+		return err
+	}
+	sum, err := checkInstall(inst, b, h.cfg.ServerVersion)
+	if err != nil {
+		return err
+	}
+	scopes := make([]string, 0, len(inst.Grants))
+	for _, g := range inst.Grants {
+		scopes = append(scopes, g.Scope)
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return core.Errorf(core.EUnavailable, "the app host is shutting down")
+	}
+	old := h.runners[inst.ID]
+	delete(h.runners, inst.ID)
+	h.mu.Unlock()
+	if old != nil {
+		old.stop()
+	}
+	if err := h.perms.Set(inst.ID, inst.OrgID, scopes); err != nil {
+		return err
+	}
+	r := newRunner(h, inst, b, sum)
+	h.mu.Lock()
+	h.runners[inst.ID] = r
+	h.mu.Unlock()
+	go r.run()
+	select {
+	case err := <-r.firstStart:
+		return err
+	case <-ctx.Done():
+		return core.Errorf(core.EUnavailable, "the app did not start in time")
+	}
+}
+
+// Stop stops an install's process and revokes its grants (disable).
+func (h *Host) Stop(installID string) error {
+	h.mu.Lock()
+	r := h.runners[installID]
+	delete(h.runners, installID)
+	h.mu.Unlock()
+	if r == nil {
+		return core.Errorf(core.ENotFound, "install %s is not running", installID)
+	}
+	r.stop()
+	return h.perms.Revoke(installID)
+}
+
+// Close stops every install.
+func (h *Host) Close() error {
+	h.mu.Lock()
+	h.closed = true
+	rs := h.runners
+	h.runners = map[string]*runner{}
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for id, r := range rs {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.stop() }()
+		_ = h.perms.Revoke(id)
+	}
+	wg.Wait()
+	return nil
+}
+
+// Statuses lists the installs of orgID ("" for all), by app id.
+func (h *Host) Statuses(orgID string) []Status {
+	h.mu.Lock()
+	rs := make([]*runner, 0, len(h.runners))
+	for _, r := range h.runners {
+		if orgID == "" || r.inst.OrgID == orgID {
+			rs = append(rs, r)
+		}
+	}
+	h.mu.Unlock()
+	out := make([]Status, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.status())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].AppID+out[i].InstallID < out[j].AppID+out[j].InstallID })
+	return out
+}
+
+// Status returns one install's state.
+func (h *Host) Status(installID string) (Status, error) {
+	r := h.runner(installID)
+	if r == nil {
+		return Status{}, core.Errorf(core.ENotFound, "install %s is not running", installID)
+	}
+	return r.status(), nil
+}
+
+func (h *Host) runner(installID string) *runner {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.runners[installID]
+}
+
+// installsFor returns the runners of orgID implementing hook.
+func (h *Host) installsFor(orgID, hook string) []*runner {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*runner
+	for _, r := range h.runners {
+		if r.inst.OrgID == orgID && r.bundle.Manifest.Implements(hook) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// call runs fn against the install's app with the hook deadline. An app
+// that overruns it is treated as hung: its process is restarted.
+func (h *Host) call(ctx context.Context, r *runner, hook string, fn func(ctx context.Context, app *sdk.AppClient) error) error {
+	app := r.app()
+	if app == nil {
+		return core.Errorf(core.EUnavailable, "the app %s is not running", r.inst.AppID)
+	}
+	cctx, cancel := context.WithTimeout(ctx, h.cfg.HookTimeout)
+	defer cancel()
+	err := fn(cctx, app)
+	if err != nil && cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		h.log.Warn("app hook overran its deadline; restarting the app", "app_id", r.inst.AppID, "install_id", r.inst.ID, "hook", hook)
+		r.kick("hook " + hook + " overran its deadline")
+		return core.Errorf(core.EUnavailable, "the app %s did not answer in time", r.inst.AppID)
+	}
+	return fromSDK(err)
+}
+
+// deliver fans an event out to every matching install in parallel and waits;
+// one app's failure never stops the others.
+func (h *Host) deliver(ctx context.Context, rs []*runner, hook string, fn func(ctx context.Context, app *sdk.AppClient) error) error {
+	errs := make([]error, len(rs))
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.call(ctx, r, hook, fn); err != nil {
+				h.log.Warn("app hook failed", "app_id", r.inst.AppID, "install_id", r.inst.ID, "hook", hook, "err", err)
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// MessagePosted delivers a message to the installs of orgID whose bot is a
+// member of the conversation and that hold im:read. Call it off the
+// sender's path (from a bus subscriber): it waits for the apps, up to the
+// hook deadline.
+func (h *Host) MessagePosted(ctx context.Context, orgID string, m sdk.Message) error {
+	var rs []*runner
+	for _, r := range h.installsFor(orgID, sdk.HookMessagePosted) {
+		if !h.perms.Allowed(r.inst.ID, orgID, sdk.ScopeIMRead) || h.cfg.Messenger == nil || m.SenderID == r.inst.BotUserID {
+			continue
+		}
+		if ok, err := h.cfg.Messenger.IsMember(ctx, orgID, m.ConversationID, r.inst.BotUserID); err != nil || !ok {
+			continue
+		}
+		rs = append(rs, r)
+	}
+	return h.deliver(ctx, rs, sdk.HookMessagePosted, func(ctx context.Context, app *sdk.AppClient) error {
+		return app.MessagePosted(ctx, m)
+	})
+}
+
+// scoped returns the installs implementing hook that hold scope.
+func (h *Host) scoped(orgID, hook, scope string) []*runner {
+	var rs []*runner
+	for _, r := range h.installsFor(orgID, hook) {
+		if h.perms.Allowed(r.inst.ID, orgID, scope) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// ApprovalFinished delivers to installs holding approvals:read.
+func (h *Host) ApprovalFinished(ctx context.Context, orgID string, e sdk.ApprovalFinished) error {
+	return h.deliver(ctx, h.scoped(orgID, sdk.HookApprovalFinished, sdk.ScopeApprovalsRead), sdk.HookApprovalFinished,
+		func(ctx context.Context, app *sdk.AppClient) error { return app.ApprovalFinished(ctx, e) })
+}
+
+// RosterPublished delivers to installs holding roster:read.
+func (h *Host) RosterPublished(ctx context.Context, orgID string, e sdk.RosterPublished) error {
+	return h.deliver(ctx, h.scoped(orgID, sdk.HookRosterPublished, sdk.ScopeRosterRead), sdk.HookRosterPublished,
+		func(ctx context.Context, app *sdk.AppClient) error { return app.RosterPublished(ctx, e) })
+}
+
+// StaffChanged delivers to installs holding orgchart:read.
+func (h *Host) StaffChanged(ctx context.Context, orgID string, e sdk.StaffChange) error {
+	return h.deliver(ctx, h.scoped(orgID, sdk.HookStaffChanged, sdk.ScopeOrgchartRead), sdk.HookStaffChanged,
+		func(ctx context.Context, app *sdk.AppClient) error { return app.StaffChanged(ctx, e) })
+}
+
+// Command runs a slash command typed by actor; ENotFound when no install in
+// the actor's organisation declares it.
+func (h *Host) Command(ctx context.Context, actor core.Actor, name, args, conversationID string) (string, error) {
+	for _, r := range h.installsFor(actor.OrgID, sdk.HookCommands) {
+		for _, c := range r.bundle.Manifest.SlashCommands {
+			if c.Name != name {
+				continue
+			}
+			var reply string
+			err := h.call(ctx, r, sdk.HookCommands, func(ctx context.Context, app *sdk.AppClient) error {
+				var err error
+				reply, err = app.Command(ctx, sdk.Command{Command: name, Args: args, ConversationID: conversationID,
+					Actor: sdk.Actor{UserID: actor.UserID, OrgID: actor.OrgID}})
+				return err
+			})
+			return reply, err
+		}
+	}
+	return "", core.Errorf(core.ENotFound, "no app offers the command /%s", name)
+}
+
+// RunJob runs one of an install's scheduled jobs now (the supervisor also
+// runs them on their period).
+func (h *Host) RunJob(ctx context.Context, installID, name string) error {
+	r := h.runner(installID)
+	if r == nil {
+		return core.Errorf(core.ENotFound, "install %s is not running", installID)
+	}
+	return h.call(ctx, r, sdk.HookJobs, func(ctx context.Context, app *sdk.AppClient) error {
+		return app.Job(ctx, sdk.Job{Name: name, At: time.Now()})
+	})
+}

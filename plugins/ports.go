@@ -1,0 +1,67 @@
+package plugins
+
+import (
+	"context"
+
+	"github.com/roundshq/rounds/plugins/sdk"
+)
+
+// The interfaces below are what the host needs of other areas; cmd/rounds
+// wires them to the real services. They take the organisation explicitly
+// because the host acts for an install, not for a signed-in person. Errors
+// are *core.Error; ENotFound for objects that do not exist in orgID.
+
+// Directory reads the org chart.
+type Directory interface {
+	// Departments lists rootID and its descendants ("" for the whole
+	// organisation).
+	Departments(ctx context.Context, orgID, rootID string) ([]sdk.Department, error)
+	// Staff lists the current staff of a department.
+	Staff(ctx context.Context, orgID, departmentID string) ([]sdk.Staff, error)
+	// InSubtree reports whether departmentID is rootID or below it.
+	InSubtree(ctx context.Context, orgID, departmentID, rootID string) (bool, error)
+}
+
+// Messenger is chat as seen by an app's bot.
+type Messenger interface {
+	// IsMember reports whether userID is a member of the conversation.
+	IsMember(ctx context.Context, orgID, conversationID, userID string) (bool, error)
+	// Send posts text as botUserID and returns the message id.
+	Send(ctx context.Context, orgID, botUserID, conversationID, text string) (string, error)
+	// Recent lists up to limit recent messages, newest first.
+	Recent(ctx context.Context, orgID, conversationID string, limit int) ([]sdk.Message, error)
+}
+
+// Approvals reads and submits approval requests.
+type Approvals interface {
+	Get(ctx context.Context, orgID, id string) (sdk.Approval, error)
+	// Submit files a request for s.ApplicantID, recorded as submitted by
+	// the app's bot.
+	Submit(ctx context.Context, orgID, botUserID string, s sdk.ApprovalSubmission) (sdk.Approval, error)
+}
+
+// Rosters reads rosters and saves drafts.
+type Rosters interface {
+	Get(ctx context.Context, orgID, departmentID, month string) (sdk.Roster, error)
+	SaveDraft(ctx context.Context, orgID, botUserID string, r sdk.Roster) (sdk.Roster, error)
+}
+
+// Attendance reads attendance records.
+type Attendance interface {
+	List(ctx context.Context, orgID string, q sdk.AttendanceQuery) ([]sdk.AttendanceRecord, error)
+}
+
+// Storage is the apps' key-value storage, namespaced by install id
+// (plugins/sqlstore implements it).
+type Storage interface {
+	Get(ctx context.Context, installID, key string) ([]byte, bool, error)
+	Set(ctx context.Context, installID, key string, value []byte) error
+	Delete(ctx context.Context, installID, key string) error
+	Keys(ctx context.Context, installID, prefix string, limit int) ([]string, error)
+}
+
+// Alerts tells the admins something needs them: an install disabled after
+// repeated crashes. The lead wires it to the admin console.
+type Alerts interface {
+	AppDisabled(ctx context.Context, inst Install, reason string)
+}
