@@ -156,6 +156,27 @@ func TestHTTPAPI(t *testing.T) {
 		if got.Text != "请到3床" || got.Recalled() {
 			t.Fatalf("message changed by refused requests: %+v", got)
 		}
+		// Urgent message over HTTP: the nurse acknowledges, the doctor sees when.
+		var urgent im.Message
+		if code := a.do(doctor, "POST", "/api/v1/im/conversations/"+g.ID+"/messages", map[string]any{"client_msg_id": "ding-1", "text": "速来抢救室", "ding": map[string]any{"user_ids": []string{nurse}}}, &urgent); code != 201 || !urgent.Urgent {
+			t.Fatalf("urgent send: %d %+v", code, urgent)
+		}
+		var rec im.DingRecipient
+		if code := a.do(nurse, "POST", "/api/v1/im/messages/"+urgent.ID+"/ding/ack", nil, &rec); code != 200 || rec.AckedAt.IsZero() {
+			t.Fatalf("ack: %d %+v", code, rec)
+		}
+		var st im.Ding
+		if code := a.do(doctor, "GET", "/api/v1/im/messages/"+urgent.ID+"/ding", nil, &st); code != 200 || len(st.Recipients) != 1 || st.Recipients[0].AckedAt.IsZero() {
+			t.Fatalf("ding status: %d %+v", code, st)
+		}
+		var eb httpapi.ErrorBody
+		if code := a.do(outsider, "POST", "/api/v1/im/messages/"+urgent.ID+"/ding/ack", nil, &eb); code != 404 && code != 403 {
+			t.Fatalf("outsider ack: %d %+v", code, eb)
+		}
+		if code := a.do(nurse, "GET", "/api/v1/im/search?q=抢救", nil, &eb); code != 503 || eb.Code != core.EUnavailable {
+			t.Fatalf("search without an index: %d %+v", code, eb)
+		}
+
 		var recalled im.Message
 		if code := a.do(doctor, "POST", "/api/v1/im/messages/"+m.ID+"/recall", nil, &recalled); code != 200 || !recalled.Recalled() || recalled.Text != "" {
 			t.Fatalf("recall: %d %+v", code, recalled)

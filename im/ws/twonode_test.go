@@ -3,6 +3,7 @@ package imws_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +107,19 @@ func TestTwoNodes(t *testing.T) {
 	if !a.hub.IsOnline(bob) {
 		t.Fatal("node A does not see Bob on node B as online")
 	}
+	last := cb.last
 	cb.ws.Close()
+	// Bob comes back on the other node: what he missed is replayed there.
+	if _, err := a.svc.Send(context.Background(), actor(alice), im.SendRequest{ConversationID: conv.ID, ClientMsgID: "a2", Text: "鲍勃不在时"}); err != nil {
+		t.Fatal(err)
+	}
+	cb2 := dial(t, a, bob, "?since="+strconv.FormatInt(last, 10))
+	cb2.last = last
+	if f := cb2.next("event", im.EvMessagePosted); text(t, f) != "鲍勃不在时" {
+		t.Fatalf("resume on the other node: %q", text(t, f))
+	}
+	cb2.next("ready", "")
+	cb2.ws.Close()
 	deadline = time.Now().Add(5 * time.Second)
 	for a.hub.IsOnline(bob) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
