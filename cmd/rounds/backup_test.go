@@ -1,0 +1,638 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/files"
+	"github.com/roundshq/rounds/core/files/localdisk"
+	miniofiles "github.com/roundshq/rounds/core/files/minio"
+	"github.com/roundshq/rounds/core/files/minio/miniotest"
+	"github.com/roundshq/rounds/core/sqldb"
+	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
+)
+
+// wardLedger is a test area: every write adds a ledger row and moves the
+// total in the same transaction, so a torn snapshot shows as a total that
+// disagrees with its rows.
+var wardLedger = migration{area: "wardledger", fs: fstest.MapFS{
+	"00001_ledger.sql": {Data: []byte(`-- +goose Up
+CREATE TABLE ward_ledger (id TEXT PRIMARY KEY, ward TEXT NOT NULL, amount BIGINT NOT NULL);
+CREATE TABLE ward_total (id INTEGER PRIMARY KEY, total BIGINT NOT NULL, n BIGINT NOT NULL);
+INSERT INTO ward_total (id, total, n) VALUES (1, 0, 0);
+-- +goose Down
+DROP TABLE ward_total;
+DROP TABLE ward_ledger;
+`)},
+}}
+
+func testMigrations() []migration { return append(coreMigrations(), wardLedger) }
+
+// installation is one Rounds installation's storage: a database (SQLite
+// file or PostgreSQL schema) and a file store, reopenable after a restore.
+type installation struct {
+	t          *testing.T
+	sqlitePath string
+	dsn        string
+	filesDir   string
+	minio      *miniofiles.Config
+}
+
+func newInstallation(t *testing.T, dialect sqldb.Dialect, store string) *installation {
+	t.Helper()
+	in := &installation{t: t}
+	dir := t.TempDir()
+	if dialect == sqldb.Postgres {
+		in.dsn = sqldbtest.PostgresDSN(t)
+	} else {
+		in.sqlitePath = filepath.Join(dir, "rounds.db")
+	}
+	if store == "minio" {
+		c := miniotest.Start(t)
+		in.minio = &c
+	} else {
+		in.filesDir = filepath.Join(dir, "files")
+	}
+	tg := in.open()
+	for _, m := range tg.migrations {
+		if err := tg.db.Migrate(context.Background(), m.area, m.fs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in
+}
+
+// open opens the installation; the database closes at the end of the test
+// (closing twice, after a SQLite restore, is harmless).
+func (in *installation) open() backupTarget {
+	in.t.Helper()
+	ctx := context.Background()
+	db, err := sqldb.Open(ctx, sqldb.Config{PostgresDSN: in.dsn, SQLitePath: in.sqlitePath, Synchronous: "normal", MaxOpenConns: 4})
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	in.t.Cleanup(func() { db.Close() })
+	var store files.Store
+	if in.minio != nil {
+		store, err = miniofiles.New(ctx, *in.minio)
+	} else {
+		store, err = localdisk.New(in.filesDir)
+	}
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	return backupTarget{db: db, files: store, sqlitePath: in.sqlitePath, postgresDSN: in.dsn, migrations: testMigrations()}
+}
+
+// state is everything a backup must bring back: every row of every table
+// and every file with its content type.
+type state struct {
+	Tables map[string][]string
+	Files  map[string]string
+}
+
+func snapshot(t *testing.T, tg backupTarget) state {
+	t.Helper()
+	ctx := context.Background()
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+	if tg.db.Dialect == sqldb.Postgres {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	}
+	names := queryStrings(t, tg.db, q)
+	if len(names) < 4 {
+		t.Fatalf("expected the migrated tables, found %v", names)
+	}
+	st := state{Tables: map[string][]string{}, Files: map[string]string{}}
+	for _, n := range names {
+		rows, err := tg.db.QueryContext(ctx, "SELECT * FROM "+n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		var out []string
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					vals[i] = string(b)
+				}
+			}
+			out = append(out, fmt.Sprintf("%v", vals))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		sort.Strings(out)
+		st.Tables[n] = out
+	}
+	infos, err := tg.files.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range infos {
+		rc, got, err := tg.files.Get(ctx, info.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Files[info.Key] = got.ContentType + "|" + string(b)
+	}
+	return st
+}
+
+func queryStrings(t *testing.T, db *sqldb.DB, q string) []string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func addLedger(ctx context.Context, db *sqldb.DB, ward string, amount int64) error {
+	return db.InTx(ctx, func(tx *sqldb.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO ward_ledger (id, ward, amount) VALUES (?, ?, ?)", core.NewID(), ward, amount); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE ward_total SET total = total + ?, n = n + 1 WHERE id = 1", amount)
+		return err
+	})
+}
+
+func putFile(t *testing.T, s files.Store, key, body, ctype string) {
+	t.Helper()
+	if err := s.Put(context.Background(), key, strings.NewReader(body), int64(len(body)), ctype); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seed fills the installation with rows and files, binary bytes included.
+func seed(t *testing.T, tg backupTarget) {
+	t.Helper()
+	ctx := context.Background()
+	for i, w := range []string{"心内科 5病区", "急诊科", "儿科 'quoted'"} {
+		if err := addLedger(ctx, tg.db, w, int64(100*(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putFile(t, tg.files, "notes/x", "交班记录: 5床 血压 150/95", "text/plain; charset=utf-8")
+	putFile(t, tg.files, "scans/ct-001.bin", string([]byte{0, 1, 2, 0xff, 0xfe, '\n', 0}), "application/octet-stream")
+	putFile(t, tg.files, "empty", "", "")
+}
+
+func backupTo(t *testing.T, tg backupTarget) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "backup.tar.gz")
+	if _, err := writeBackupFile(context.Background(), tg, out, backupOptions{TempDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func dialects() []sqldb.Dialect { return []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres} }
+
+func TestBackupRestoreRoundTrip(t *testing.T) {
+	for _, d := range dialects() {
+		for _, store := range []string{"localdisk", "minio"} {
+			t.Run(string(d)+"/"+store, func(t *testing.T) {
+				ctx := context.Background()
+				in := newInstallation(t, d, store)
+				tg := in.open()
+				seed(t, tg)
+				archive := backupTo(t, tg)
+				want := snapshot(t, tg)
+				if fi, err := os.Stat(archive); err != nil || fi.Mode().Perm() != 0o600 {
+					t.Fatalf("archive must be owner-only: %v %v", fi.Mode(), err)
+				}
+
+				// Life goes on after the backup: rows change, files come,
+				// go and change, and "notes" becomes an object where the
+				// backup has "notes/x" beneath it.
+				if err := addLedger(ctx, tg.db, "放射科", 7); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := tg.db.ExecContext(ctx, "DELETE FROM ward_ledger WHERE ward = ?", "急诊科"); err != nil {
+					t.Fatal(err)
+				}
+				if err := tg.files.Delete(ctx, "notes/x"); err != nil {
+					t.Fatal(err)
+				}
+				putFile(t, tg.files, "notes", "newer", "text/plain")
+				putFile(t, tg.files, "scans/ct-001.bin", "overwritten", "text/plain")
+				putFile(t, tg.files, "ward5/new.txt", "after the backup", "text/plain")
+				if reflect.DeepEqual(snapshot(t, tg), want) {
+					t.Fatal("the changes after the backup must be visible before restoring")
+				}
+
+				if _, err := verifyBackup(ctx, tg, archive); err != nil {
+					t.Fatalf("verify: %v", err)
+				}
+				m, err := restoreBackup(ctx, tg, archive)
+				if err != nil {
+					t.Fatalf("restore: %v", err)
+				}
+				if m.Dialect != d || m.Schemas[wardLedger.area] != 1 || m.RoundsVersion != Version {
+					t.Errorf("manifest: %+v", m)
+				}
+				got := snapshot(t, in.open())
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("restored state differs\n got: %v\nwant: %v", got, want)
+				}
+				// The restored database is usable and migrations still apply.
+				tg2 := in.open()
+				for _, mg := range tg2.migrations {
+					if err := tg2.db.Migrate(ctx, mg.area, mg.fs); err != nil {
+						t.Fatalf("migrate after restore: %v", err)
+					}
+				}
+				if err := addLedger(ctx, tg2.db, "儿科", 1); err != nil {
+					t.Fatalf("write after restore: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// TestBackupWhileWriting takes a backup while transactions commit as fast as
+// they can; the restored total must agree with the restored rows.
+func TestBackupWhileWriting(t *testing.T) {
+	for _, d := range dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			in := newInstallation(t, d, "localdisk")
+			tg := in.open()
+			var written atomic.Int64
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			var werr error
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int64(1); ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if err := addLedger(ctx, tg.db, "ICU", i); err != nil {
+						werr = err
+						return
+					}
+					written.Add(1)
+				}
+			}()
+			for written.Load() < 50 {
+				if werr != nil {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			archive := backupTo(t, tg)
+			close(stop)
+			wg.Wait()
+			if werr != nil {
+				t.Fatal(werr)
+			}
+			final := written.Load()
+			if _, err := restoreBackup(ctx, tg, archive); err != nil {
+				t.Fatal(err)
+			}
+			db := in.open().db
+			var total, n, sum, count int64
+			if err := db.QueryRowContext(ctx, "SELECT total, n FROM ward_total WHERE id = 1").Scan(&total, &n); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM ward_ledger").Scan(&sum, &count); err != nil {
+				t.Fatal(err)
+			}
+			if total != sum || n != count {
+				t.Fatalf("torn backup: total %d over %d rows, but rows sum to %d over %d", total, n, sum, count)
+			}
+			if count < 50 || count > final {
+				t.Fatalf("backup holds %d rows; %d were written before it started and %d in all", count, 50, final)
+			}
+			t.Logf("backup holds %d of %d rows written", count, final)
+		})
+	}
+}
+
+// archiveEntry is one entry of a backup archive, for tests that alter one.
+type archiveEntry struct {
+	name string
+	data []byte
+}
+
+func readEntries(t *testing.T, path string) []archiveEntry {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var out []archiveEntry
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, archiveEntry{h.Name, b})
+	}
+}
+
+func writeEntries(t *testing.T, path string, entries []archiveEntry) {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, e := range entries {
+		if err := tw.WriteHeader(&tar.Header{Name: e.name, Size: int64(len(e.data)), Mode: 0o600, Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(e.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// editManifest rewrites the manifest (the last entry) through fn.
+func editManifest(fn func(m map[string]any)) func([]archiveEntry) []archiveEntry {
+	return func(es []archiveEntry) []archiveEntry {
+		last := &es[len(es)-1]
+		var m map[string]any
+		if err := json.Unmarshal(last.data, &m); err != nil {
+			panic(err)
+		}
+		fn(m)
+		b, _ := json.Marshal(m)
+		last.data = b
+		return es
+	}
+}
+
+func TestRestoreRefuses(t *testing.T) {
+	ctx := context.Background()
+	in := newInstallation(t, sqldb.SQLite, "localdisk")
+	tg := in.open()
+	seed(t, tg)
+	good := backupTo(t, tg)
+	// Changes after the backup, so a restore that went ahead would show.
+	if err := addLedger(ctx, tg.db, "药剂科", 3); err != nil {
+		t.Fatal(err)
+	}
+	putFile(t, tg.files, "ward5/new.txt", "after the backup", "text/plain")
+	before := snapshot(t, tg)
+
+	fileEntry := func(es []archiveEntry) int {
+		for i, e := range es {
+			if e.name == "files/notes/x" {
+				return i
+			}
+		}
+		panic("no files/notes/x")
+	}
+	cases := []struct {
+		name  string
+		alter func([]archiveEntry) []archiveEntry
+		raw   []byte // the archive's bytes instead, when set
+		code  core.Code
+		want  string
+	}{
+		{name: "newer schema of an area", code: core.EConflict, want: "wardledger schema is at version 99 but this Rounds",
+			alter: editManifest(func(m map[string]any) { m["schemas"].(map[string]any)["wardledger"] = 99 })},
+		{name: "area this Rounds does not know", code: core.EConflict, want: "has a pharmacy schema this Rounds",
+			alter: editManifest(func(m map[string]any) { m["schemas"].(map[string]any)["pharmacy"] = 1 })},
+		{name: "newer archive format", code: core.EConflict, want: "archive format 2",
+			alter: editManifest(func(m map[string]any) { m["format"] = 2 })},
+		{name: "other kind of database", code: core.EInvalid, want: "holds a postgres database but this configuration uses sqlite",
+			alter: editManifest(func(m map[string]any) { m["dialect"] = "postgres" })},
+		{name: "altered file", code: core.EInvalid, want: "files/notes/x does not match its checksum",
+			alter: func(es []archiveEntry) []archiveEntry {
+				es[fileEntry(es)].data = []byte("交班记录: 5床 血压 120/80")
+				return es
+			}},
+		{name: "altered database", code: core.EInvalid, want: "database/rounds.sqlite does not match its checksum",
+			alter: func(es []archiveEntry) []archiveEntry { es[0].data[len(es[0].data)-1] ^= 1; return es }},
+		{name: "missing entry", code: core.EInvalid, want: "files/notes/x listed in the manifest is missing",
+			alter: func(es []archiveEntry) []archiveEntry { i := fileEntry(es); return append(es[:i], es[i+1:]...) }},
+		{name: "entry not in the manifest", code: core.EInvalid, want: "files/extra is not in the manifest",
+			alter: func(es []archiveEntry) []archiveEntry {
+				return append([]archiveEntry{{"files/extra", []byte("x")}}, es...)
+			}},
+		{name: "path outside the store", code: core.EInvalid, want: "not a valid file key",
+			alter: func(es []archiveEntry) []archiveEntry {
+				return append([]archiveEntry{{"files/../../etc/cron.d/x", []byte("x")}}, es...)
+			}},
+		{name: "unexpected entry", code: core.EInvalid, want: `unexpected entry "../rounds.db"`,
+			alter: func(es []archiveEntry) []archiveEntry {
+				return append([]archiveEntry{{"../rounds.db", []byte("x")}}, es...)
+			}},
+		{name: "no manifest", code: core.EInvalid, want: "has no manifest.json",
+			alter: func(es []archiveEntry) []archiveEntry { return es[:len(es)-1] }},
+		{name: "entry after the manifest", code: core.EInvalid, want: "follows the manifest",
+			alter: func(es []archiveEntry) []archiveEntry { return append(es, archiveEntry{"files/late", []byte("x")}) }},
+		{name: "not gzip", code: core.EInvalid, want: "not a gzip archive", raw: []byte("rounds backup? no")},
+		{name: "cut short", code: core.EInvalid, want: "damaged archive", raw: truncated(t, good)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "bad.tar.gz")
+			if tc.raw != nil {
+				if err := os.WriteFile(p, tc.raw, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				writeEntries(t, p, tc.alter(readEntries(t, good)))
+			}
+			_, err := restoreBackup(ctx, in.open(), p)
+			if !core.IsCode(err, tc.code) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want %s error containing %q, got %v", tc.code, tc.want, err)
+			}
+			if got := snapshot(t, in.open()); !reflect.DeepEqual(got, before) {
+				t.Fatalf("a refused restore changed something\n got: %v\nwant: %v", got, before)
+			}
+		})
+	}
+	// The untouched archive still restores (the cases above refused for
+	// their own reason, not for a damaged original).
+	if _, err := restoreBackup(ctx, in.open(), good); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func truncated(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b[:len(b)*2/3]
+}
+
+// TestBackupCommand runs backup and restore as an operator would, through
+// the command line and a configuration file.
+func TestBackupCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	// A port nothing listens on, so restore does not take the test for a
+	// running server.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	freeAddr := ln.Addr().String()
+	ln.Close()
+	cfgFile := filepath.Join(dir, "rounds.yaml")
+	writeConfig := func(listen string) {
+		if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("data_dir: %s\nserver:\n  listen: %q\n", filepath.Join(dir, "data"), listen)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeConfig(freeAddr)
+	run := func(args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := Main(ctx, args, &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	cfg, err := loadConfig(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, closeTarget, err := openBackupTarget(ctx, cfg, coreMigrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range coreMigrations() {
+		if err := tg.db.Migrate(ctx, m.area, m.fs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putFile(t, tg.files, "apps/roster-1.0.zip", "PK bundle", "application/zip")
+	closeTarget()
+
+	archive := filepath.Join(dir, "nightly.tar.gz")
+	if code, out := run("backup", "-config", cfgFile); code != 2 || !strings.Contains(out, "-out") {
+		t.Fatalf("backup without -out: %d %s", code, out)
+	}
+	if code, out := run("backup", "-config", cfgFile, "-out", archive); code != 0 || !strings.Contains(out, "sqlite database, 1 file(s)") {
+		t.Fatalf("backup: %d %s", code, out)
+	}
+	if _, err := os.Stat(archive + ".partial"); !os.IsNotExist(err) {
+		t.Fatalf("the partial archive must be gone: %v", err)
+	}
+	if code, out := run("restore", "-config", cfgFile, "-check", archive); code != 0 || !strings.Contains(out, "is intact") {
+		t.Fatalf("restore -check: %d %s", code, out)
+	}
+	if code, out := run("restore", "-config", cfgFile); code != 2 {
+		t.Fatalf("restore without archive: %d %s", code, out)
+	}
+
+	// Something answering on server.listen is taken for a running node.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	writeConfig(busy.Addr().String())
+	if code, out := run("restore", "-config", cfgFile, archive); code != 1 || !strings.Contains(out, "stop every Rounds node") {
+		t.Fatalf("restore under a running server: %d %s", code, out)
+	}
+	writeConfig(freeAddr)
+
+	tg, closeTarget, err = openBackupTarget(ctx, cfg, coreMigrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.files.Delete(ctx, "apps/roster-1.0.zip"); err != nil {
+		t.Fatal(err)
+	}
+	closeTarget()
+	if code, out := run("restore", "-config", cfgFile, archive); code != 0 || !strings.Contains(out, "restored") {
+		t.Fatalf("restore: %d %s", code, out)
+	}
+	tg, closeTarget, err = openBackupTarget(ctx, cfg, coreMigrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeTarget()
+	if info, err := tg.files.Stat(ctx, "apps/roster-1.0.zip"); err != nil || info.ContentType != "application/zip" {
+		t.Fatalf("restored file: %+v %v", info, err)
+	}
+}
+
+// TestBackupUnreachableDatabase: the operator learns which backend failed
+// and no archive is left behind.
+func TestBackupUnreachableDatabase(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "rounds.yaml")
+	cfg := fmt.Sprintf("data_dir: %s\ndatabase:\n  postgres_dsn: postgres://rounds@127.0.0.1:1/rounds?sslmode=disable&connect_timeout=2\n", dir)
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	archive := filepath.Join(dir, "b.tar.gz")
+	if code := Main(context.Background(), []string{"backup", "-config", cfgFile, "-out", archive}, &out, &out); code != 1 || !strings.Contains(out.String(), "database: postgres: cannot reach the database") {
+		t.Fatalf("%d %s", code, out.String())
+	}
+	if _, err := os.Stat(archive); !os.IsNotExist(err) {
+		t.Fatalf("no archive may be written: %v", err)
+	}
+}
