@@ -422,3 +422,43 @@ func TestDelegationHandOverAndTick(t *testing.T) {
 		}
 	})
 }
+
+// A refused action leaves the request, its tasks and its timeline as they
+// were.
+func TestRefusedActionsChangeNothing(t *testing.T) {
+	e := newEnv(t)
+	threeSteps(e)
+	req := e.submit(nurse, "t", map[string]any{})
+	before := e.view(req)
+	attempts := []func() error{
+		func() error { _, err := e.svc.Approve(as(doctor), req, approvals.ActionInput{ActionID: aid()}); return err },
+		func() error { return reject(e, wardHead, req, approvals.RejectToPrevious) },
+		func() error {
+			_, err := e.svc.Transfer(as(wardHead), req, approvals.TransferInput{ActionInput: approvals.ActionInput{ActionID: aid()}, To: id(999)})
+			return err
+		},
+		func() error {
+			_, err := e.svc.AddSigner(as(wardHead), req, approvals.AddSignerInput{ActionInput: approvals.ActionInput{ActionID: aid()}, UserID: wardHead, Position: approvals.Before})
+			return err
+		},
+		func() error { _, err := e.svc.Withdraw(as(doctor), req, approvals.ActionInput{ActionID: aid()}); return err },
+		func() error {
+			_, err := e.svc.Resubmit(as(nurse), req, approvals.ResubmitInput{ActionID: aid()})
+			return err
+		},
+		func() error {
+			_, err := e.svc.Comment(as(nurse), req, approvals.ActionInput{ActionID: aid(), Comment: "x", Attachments: []string{"nope"}})
+			return err
+		},
+	}
+	for i, try := range attempts {
+		if err := try(); err == nil {
+			t.Fatalf("attempt %d succeeded", i)
+		}
+	}
+	after := e.view(req)
+	if len(after.Timeline) != len(before.Timeline) || len(after.Tasks) != len(before.Tasks) || after.Request.Version != before.Request.Version {
+		t.Fatalf("a refused action changed the request: %d→%d entries, %d→%d tasks, version %d→%d",
+			len(before.Timeline), len(after.Timeline), len(before.Tasks), len(after.Tasks), before.Request.Version, after.Request.Version)
+	}
+}

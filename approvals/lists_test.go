@@ -178,3 +178,30 @@ func TestExport(t *testing.T) {
 		t.Fatalf("export audit entries = %d", n)
 	}
 }
+
+func TestCard(t *testing.T) {
+	e := newEnv(t)
+	mgr := named(users(wardHead), "mgr")
+	mgr.Name = "Ward head"
+	e.template(approvals.TemplateInput{Code: "leave", Name: "Leave", Schema: simpleSchema, Flow: flowOf(mgr)})
+	req := e.submit(nurse, "leave", map[string]any{"reason": "flu", "amount": 12, "period": map[string]string{"start": "2026-03-02", "end": "2026-03-04"}})
+	c, err := e.svc.CardFor(bg(), org, req, wardHead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []approvals.CardField{
+		{Key: "reason", Label: "Reason", Type: approvals.FieldText, Value: "flu"},
+		{Key: "amount", Label: "Amount", Type: approvals.FieldMoney, Value: "12.00"},
+		{Key: "period", Label: "Period", Type: approvals.FieldDateRange, Value: "2026-03-02 – 2026-03-04"},
+		{Key: "days_off", Label: "Days", Type: approvals.FieldComputed, Value: "3"},
+	}
+	if !slices.Equal(c.Fields, want) || c.Step != "Ward head" || len(c.Actions) != 2 || !c.Actions[1].NeedsReason {
+		t.Fatalf("card = %+v", c)
+	}
+	c, err = e.svc.CardFor(bg(), org, req, nurse)
+	if err != nil || len(c.Actions) != 0 {
+		t.Fatalf("submitter's card = %+v, %v", c, err)
+	}
+	_, err = e.svc.CardFor(bg(), org, req, doctor2)
+	wantCode(t, err, core.ENotFound)
+}

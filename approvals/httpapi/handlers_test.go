@@ -231,3 +231,46 @@ func TestHTTPDelegations(t *testing.T) {
 	c.fail(nurse, "DELETE", "/api/v1/approvals/delegations/"+d.ID, nil, 404, core.ENotFound, "")
 	c.ok(wardHead, "DELETE", "/api/v1/approvals/delegations/"+d.ID, nil, 204, nil)
 }
+
+func TestHTTPActions(t *testing.T) {
+	c := setup(t)
+	c.ok(admin, "POST", "/api/v1/approvals/templates", leaveTemplate(), 201, nil)
+	form := `"form":{"period":{"start":"2026-03-02","end":"2026-03-03"}}`
+	var out approvals.Outcome
+	c.ok(nurse, "POST", "/api/v1/approvals/requests", `{"action_id":"s1","template_code":"leave",`+form+`}`, 201, &out)
+	req := "/api/v1/approvals/requests/" + out.RequestID
+	pendingOf := func(user string) int {
+		var l httpapi.List[approvals.ListItem]
+		c.ok(user, "GET", "/api/v1/approvals/me/pending", nil, 200, &l)
+		return len(l.Items)
+	}
+	c.fail(wardHead, "POST", req+"/add-signer", `{"action_id":"a1","user_id":"`+other+`","position":"sideways"}`, 400, core.EInvalid, "position")
+	c.ok(wardHead, "POST", req+"/add-signer", `{"action_id":"a1","user_id":"`+other+`","position":"before"}`, 200, nil)
+	if pendingOf(other) != 1 || pendingOf(wardHead) != 0 {
+		t.Fatal("add signer before did not move the task")
+	}
+	c.fail(other, "POST", req+"/transfer", `{"action_id":"t1","to":"`+other+`"}`, 400, core.EInvalid, "to")
+	c.ok(other, "POST", req+"/transfer", `{"action_id":"t1","to":"`+admin+`"}`, 200, nil)
+	c.ok(admin, "POST", req+"/reject", `{"action_id":"r1","comment":"dates clash with the roster","to":"submitter"}`, 200, &out)
+	if out.Status != approvals.StatusRejected {
+		t.Fatalf("after reject: %+v", out)
+	}
+	c.fail(nurse, "POST", req+"/resubmit", `{"action_id":"rs1","form":{"period":{"start":"2026-03-09"}}}`, 400, core.EInvalid, "form.period.end")
+	c.ok(nurse, "POST", req+"/resubmit", `{"action_id":"rs1","form":{"period":{"start":"2026-03-09","end":"2026-03-10"}}}`, 200, &out)
+	if out.Status != approvals.StatusPending || pendingOf(wardHead) != 1 {
+		t.Fatalf("after resubmit: %+v", out)
+	}
+	c.ok(nurse, "POST", req+"/withdraw", `{"action_id":"w1"}`, 200, &out)
+	if out.Status != approvals.StatusWithdrawn || pendingOf(wardHead) != 0 {
+		t.Fatalf("after withdraw: %+v", out)
+	}
+	var v approvals.View
+	c.ok(nurse, "GET", req, nil, 200, &v)
+	var acts []string
+	for _, e := range v.Timeline {
+		acts = append(acts, e.Action)
+	}
+	if strings.Join(acts, ",") != "submit,add_signer,transfer,reject,finish,resubmit,withdraw,finish" {
+		t.Fatalf("timeline = %v", acts)
+	}
+}
