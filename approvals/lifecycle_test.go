@@ -431,7 +431,10 @@ func TestRefusedActionsChangeNothing(t *testing.T) {
 	req := e.submit(nurse, "t", map[string]any{})
 	before := e.view(req)
 	attempts := []func() error{
-		func() error { _, err := e.svc.Approve(as(doctor), req, approvals.ActionInput{ActionID: aid()}); return err },
+		func() error {
+			_, err := e.svc.Approve(as(doctor), req, approvals.ActionInput{ActionID: aid()})
+			return err
+		},
 		func() error { return reject(e, wardHead, req, approvals.RejectToPrevious) },
 		func() error {
 			_, err := e.svc.Transfer(as(wardHead), req, approvals.TransferInput{ActionInput: approvals.ActionInput{ActionID: aid()}, To: id(999)})
@@ -441,7 +444,10 @@ func TestRefusedActionsChangeNothing(t *testing.T) {
 			_, err := e.svc.AddSigner(as(wardHead), req, approvals.AddSignerInput{ActionInput: approvals.ActionInput{ActionID: aid()}, UserID: wardHead, Position: approvals.Before})
 			return err
 		},
-		func() error { _, err := e.svc.Withdraw(as(doctor), req, approvals.ActionInput{ActionID: aid()}); return err },
+		func() error {
+			_, err := e.svc.Withdraw(as(doctor), req, approvals.ActionInput{ActionID: aid()})
+			return err
+		},
 		func() error {
 			_, err := e.svc.Resubmit(as(nurse), req, approvals.ResubmitInput{ActionID: aid()})
 			return err
