@@ -198,21 +198,49 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// ExecContext runs a write on the writer.
+// ExecContext runs a write on the writer, or in the transaction ctx carries
+// (see Tx.Context).
 func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if tx := db.ambient(ctx); tx != nil {
+		return tx.ExecContext(ctx, q, args...)
+	}
 	res, err := db.w.ExecContext(ctx, db.Rebind(q), args...)
 	return res, mapErr(err)
 }
 
-// QueryContext runs a read on the reader pool.
+// QueryContext runs a read on the reader pool, or in the transaction ctx
+// carries.
 func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if tx := db.ambient(ctx); tx != nil {
+		return tx.QueryContext(ctx, q, args...)
+	}
 	rows, err := db.r.QueryContext(ctx, db.Rebind(q), args...)
 	return rows, mapErr(err)
 }
 
-// QueryRowContext runs a one-row read on the reader pool.
+// QueryRowContext runs a one-row read on the reader pool, or in the
+// transaction ctx carries.
 func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if tx := db.ambient(ctx); tx != nil {
+		return tx.QueryRowContext(ctx, q, args...)
+	}
 	return db.r.QueryRowContext(ctx, db.Rebind(q), args...)
+}
+
+type txKey struct{ db *DB }
+
+// Context returns ctx carrying the transaction. Code that is handed this
+// context — another area's store called from inside this transaction, like
+// the org chart creating login accounts while it imports staff — writes in
+// the same transaction: it commits or rolls back with it, and on SQLite it
+// does not wait for the one write connection this transaction holds.
+func (tx *Tx) Context(ctx context.Context) context.Context {
+	return context.WithValue(ctx, txKey{tx.db}, tx)
+}
+
+func (db *DB) ambient(ctx context.Context) *Tx {
+	tx, _ := ctx.Value(txKey{db}).(*Tx)
+	return tx
 }
 
 // Tx is a write transaction. Now is fixed when the transaction begins, so
@@ -245,7 +273,12 @@ func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 
 // InTx runs fn in a write transaction and commits when fn returns nil. On
 // PostgreSQL a serialization failure or deadlock is retried a few times.
+// When ctx already carries a transaction of this database (Tx.Context), fn
+// joins it instead: its error makes the outer transaction roll back.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if tx := db.ambient(ctx); tx != nil {
+		return fn(tx)
+	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = db.inTxOnce(ctx, fn)

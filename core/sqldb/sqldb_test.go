@@ -73,3 +73,43 @@ func TestDatabaseContract(t *testing.T) {
 		})
 	})
 }
+
+func TestAmbientTransaction(t *testing.T) {
+	sqldbtest.Each(t, []sqldbtest.Migration{{Area: "test", FS: v1}}, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		insert := func(ctx context.Context, id string) error {
+			// What another area's store does: plain DB calls and a nested InTx.
+			if _, err := db.ExecContext(ctx, `INSERT INTO notes (id, body, at) VALUES (?, 'x', 1)`, id); err != nil {
+				return err
+			}
+			return db.InTx(ctx, func(tx *sqldb.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO notes (id, body, at) VALUES (?, 'y', 2)`, id+"-nested")
+				return err
+			})
+		}
+		boom := errors.New("boom")
+		err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			if err := insert(tx.Context(ctx), "rolled-back"); err != nil {
+				return err
+			}
+			var n int
+			if err := db.QueryRowContext(tx.Context(ctx), `SELECT COUNT(*) FROM notes WHERE id LIKE 'rolled-back%'`).Scan(&n); err != nil || n != 2 {
+				t.Fatalf("the transaction sees its own writes: %d %v", n, err)
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error { return insert(tx.Context(ctx), "kept") }); err != nil {
+			t.Fatal(err) // on SQLite this would wait forever without the ambient transaction
+		}
+		var n int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notes WHERE id LIKE 'rolled-back%'`).Scan(&n)
+		var k int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notes WHERE id LIKE 'kept%'`).Scan(&k)
+		if n != 0 || k != 2 {
+			t.Fatalf("rolled back %d (want 0), kept %d (want 2)", n, k)
+		}
+	})
+}
