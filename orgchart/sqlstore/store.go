@@ -241,7 +241,8 @@ func (s *Store) Apply(ctx context.Context, c orgchart.Changes, inTx func(ctx con
 			}
 		}
 		if inTx != nil {
-			return inTx(ctx)
+			// The side effects (login accounts) write in this transaction.
+			return inTx(tx.Context(ctx))
 		}
 		return nil
 	})
