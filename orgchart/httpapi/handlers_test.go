@@ -228,6 +228,43 @@ func TestAPI(t *testing.T) {
 				}
 			}
 		})
+		t.Run("hospital groups and sharing", func(t *testing.T) {
+			county, err := svc.CreateOrg(ctx, core.SystemActor, "qsxy", "青山县人民医院")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g orgchart.Group
+			code, eb := admin.json("POST", "/api/v1/groups", orgcharthttp.NewGroup{Name: "江城医联体", Members: []orgchart.GroupMember{
+				{OrgID: org.ID, Share: orgchart.ShareSubtrees, DepartmentIDs: []string{cardio.ID}}, {OrgID: county.ID}}}, &g)
+			if code != 201 || len(g.Members) != 2 {
+				t.Fatalf("%d %+v %+v", code, eb, g)
+			}
+			countyUser := client{t, srv, core.NewID(), county.ID}
+			var tree orgcharthttp.Tree
+			if code, eb := countyUser.json("GET", base+"/departments", nil, &tree); code != 200 || len(tree.Items) != 1 || tree.Items[0].ID != cardio.ID {
+				t.Fatalf("%d %+v %+v", code, eb, tree)
+			}
+			if code, eb := admin.json("PUT", "/api/v1/groups/"+g.ID+"/sharing/"+org.ID, orgcharthttp.SharingRequest{Share: orgchart.ShareNone}, &g); code != 200 {
+				t.Fatalf("%d %+v", code, eb)
+			}
+			if code, _ := countyUser.json("GET", base+"/departments", nil, nil); code != 404 {
+				t.Fatalf("still visible: %d", code)
+			}
+			code, eb = admin.json("PUT", "/api/v1/groups/"+g.ID+"/sharing/"+org.ID, orgcharthttp.SharingRequest{Share: "everything"}, nil)
+			if code != 400 || eb.Details["field"] != "share" {
+				t.Fatalf("%d %+v", code, eb)
+			}
+			var list httpapi.List[orgchart.Group]
+			countyUser.json("GET", "/api/v1/groups", nil, &list)
+			if len(list.Items) != 1 {
+				t.Fatalf("groups = %+v", list)
+			}
+			var orgs httpapi.List[orgchart.Org]
+			countyUser.json("GET", "/api/v1/orgs", nil, &orgs)
+			if len(orgs.Items) != 1 || orgs.Items[0].ID != county.ID {
+				t.Fatalf("visible orgs = %+v", orgs)
+			}
+		})
 		t.Run("ldap not configured", func(t *testing.T) {
 			if code, _ := admin.do("POST", base+"/sync/ldap", "", nil, nil); code != 503 {
 				t.Fatalf("%d", code)
