@@ -540,20 +540,21 @@ func (s *Service) SetRole(ctx context.Context, a core.Actor, convID, userID stri
 		if err != nil {
 			return err
 		}
-		target.Role = role
-		if err := tx.UpdateMember(ctx, target); err != nil {
-			return err
-		}
+		// Conversation row first, member rows after (the lock order).
 		if role == RoleOwner {
-			m.Role = RoleAdmin
-			if err := tx.UpdateMember(ctx, m); err != nil {
-				return err
-			}
 			c.OwnerID = userID
 			c.UpdatedAt = tx.Now()
 			if err := tx.UpdateConversation(ctx, c); err != nil {
 				return err
 			}
+			m.Role = RoleAdmin
+			if err := tx.UpdateMember(ctx, m); err != nil {
+				return err
+			}
+		}
+		target.Role = role
+		if err := tx.UpdateMember(ctx, target); err != nil {
+			return err
 		}
 		evs, err = tx.Append(ctx, Event{Type: EvConversationUpdated, ConversationID: c.ID, Data: mustJSON(struct {
 			Conversation

@@ -65,7 +65,11 @@ type Reader interface {
 }
 
 // Tx is one write transaction. Everything done through it commits or fails
-// together; Append takes positions last so they commit in order.
+// together. Lock order, kept by the service and the store so transactions
+// never deadlock: the conversation row (NextSeq, AddMember, RemoveMember,
+// UpdateConversation), then member rows, then other rows, and the stream
+// row last (Append, which must be the last write of every transaction, so
+// positions commit in order).
 type Tx interface {
 	Reader
 	// Now is fixed for the transaction.

@@ -1,6 +1,3 @@
-// Package imhttp serves the messaging core over the JSON HTTP API: the same
-// operations as the WebSocket, for clients that reload over HTTP (after a
-// resync), for bots and for apps. It only translates; the im service decides.
 package imhttp
 
 import (

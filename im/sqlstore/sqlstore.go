@@ -1,5 +1,3 @@
-// Package sqlstore keeps the messaging store (im.Store) in the Rounds SQL
-// database, SQLite or PostgreSQL, with the same portable SQL.
 package sqlstore
 
 import (
@@ -561,12 +559,14 @@ func (t *tx) UpdateMember(ctx context.Context, m im.Member) error {
 }
 
 func (t *tx) RemoveMember(ctx context.Context, convID, userID string) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM im_members WHERE conversation_id = ? AND user_id = ?`, convID, userID)
-	if err := affected(res, err, "member"); err != nil {
+	// Lock order in every transaction: conversation row, then member rows,
+	// then the stream row (Append). Sends take them in that order too.
+	res, err := t.tx.ExecContext(ctx, `UPDATE im_conversations SET member_count = member_count - 1 WHERE id = ?`, convID)
+	if err := affected(res, err, "conversation"); err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `UPDATE im_conversations SET member_count = member_count - 1 WHERE id = ?`, convID)
-	return wrap(err, "remove member")
+	res, err = t.tx.ExecContext(ctx, `DELETE FROM im_members WHERE conversation_id = ? AND user_id = ?`, convID, userID)
+	return affected(res, err, "member")
 }
 
 func (t *tx) AdvanceRead(ctx context.Context, convID, userID string, seq int64) (bool, error) {
