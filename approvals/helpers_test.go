@@ -277,6 +277,11 @@ func hospital() *memDir {
 }
 
 func newEnvDB(t testing.TB, db *sqldb.DB) *env {
+	// With the append-only guard, so every test proves the service never
+	// rewrites the timeline.
+	if err := sqlstore.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
 	e := &env{t: t, db: db, store: sqlstore.New(db), dir: hospital(),
 		authz: &memAuthz{admins: map[string]bool{admin: true}, heads: map[string]bool{president: true, medHead: true, cardioHead: true, wardHead: true, nursingHd: true}},
 		notes: &recNotifier{}, audit: &recAudit{}, clock: &fakeClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}, bus: inproc.New()}

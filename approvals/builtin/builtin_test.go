@@ -11,6 +11,7 @@ import (
 	"github.com/roundshq/rounds/approvals/builtin"
 	"github.com/roundshq/rounds/approvals/sqlstore"
 	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/sqldb"
 	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
 )
 
@@ -47,7 +48,7 @@ func TestBuiltinRoutes(t *testing.T) {
 	dir.Role(builtin.RoleFinance, fin1, fin2)
 	dir.Role(builtin.RoleEquipment, equip)
 	dir.Role(builtin.RoleMedicalAffairs, ma)
-	db := sqldbtest.OpenSQLite(t, sqldbtest.Migration{Area: sqlstore.Area, FS: sqlstore.Migrations()})
+	db := sqldbtest.OpenSQLite(t, sqldbtest.Migration{Area: sqlstore.Area, FS: sqlstore.Migrations()}, sqldbtest.Migration{Area: sqlstore.GuardArea, FS: sqlstore.GuardMigrations(sqldb.SQLite)})
 	svc, err := approvals.New(approvals.Options{Store: sqlstore.New(db), Directory: dir, Authorizer: &approvalstest.Authorizer{}})
 	if err != nil {
 		t.Fatal(err)

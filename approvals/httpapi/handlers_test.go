@@ -15,6 +15,7 @@ import (
 	"github.com/roundshq/rounds/approvals/sqlstore"
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/httpapi"
+	"github.com/roundshq/rounds/core/sqldb"
 	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
 )
 
@@ -94,7 +95,7 @@ func (c client) fail(user, method, path string, body any, status int, code core.
 }
 
 func setup(t *testing.T) client {
-	db := sqldbtest.OpenSQLite(t, sqldbtest.Migration{Area: sqlstore.Area, FS: sqlstore.Migrations()})
+	db := sqldbtest.OpenSQLite(t, sqldbtest.Migration{Area: sqlstore.Area, FS: sqlstore.Migrations()}, sqldbtest.Migration{Area: sqlstore.GuardArea, FS: sqlstore.GuardMigrations(sqldb.SQLite)})
 	dir := approvalstest.NewDirectory()
 	dir.Department(hosp, "", admin)
 	dir.Department(ward, hosp, wardHead)

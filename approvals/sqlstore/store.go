@@ -15,16 +15,40 @@ import (
 	"github.com/roundshq/rounds/core/sqldb"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql guard/sqlite/*.sql guard/postgres/*.sql
 var migrations embed.FS
 
-// Area is the migration area name.
+// Area is the migration area of the approvals tables (portable SQL).
 const Area = "approvals"
+
+// GuardArea is the migration area of the database-specific guards (the
+// triggers that keep the timeline append-only), which cannot be written in
+// SQL both databases accept.
+const GuardArea = "approvals_guard"
 
 // Migrations returns the embedded migrations for db.Migrate(ctx, Area, …).
 func Migrations() fs.FS {
 	sub, _ := fs.Sub(migrations, "migrations")
 	return sub
+}
+
+// GuardMigrations returns the guard migrations for a dialect, for
+// db.Migrate(ctx, GuardArea, …) after Area.
+func GuardMigrations(d sqldb.Dialect) fs.FS {
+	dir := "guard/sqlite"
+	if d == sqldb.Postgres {
+		dir = "guard/postgres"
+	}
+	sub, _ := fs.Sub(migrations, dir)
+	return sub
+}
+
+// Migrate applies both areas in order; it is what cmd/rounds calls.
+func Migrate(ctx context.Context, db *sqldb.DB) error {
+	if err := db.Migrate(ctx, Area, Migrations()); err != nil {
+		return err
+	}
+	return db.Migrate(ctx, GuardArea, GuardMigrations(db.Dialect))
 }
 
 // Store implements approvals.Store on a *sqldb.DB.
