@@ -35,6 +35,8 @@ type App struct {
 	mux     *http.ServeMux
 	router  *httpapi.Router
 	core    *coreParts
+	areas   *areas
+	roles   roleSync
 	checks  []readyCheck
 	closers []func() error
 	bg      sync.WaitGroup

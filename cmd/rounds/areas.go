@@ -1,8 +1,87 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+
+	"github.com/roundshq/rounds/attendance"
+	attendancehttp "github.com/roundshq/rounds/attendance/httpapi"
+	attendancestore "github.com/roundshq/rounds/attendance/sqlstore"
+	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/orgchart"
+	orgcharthttp "github.com/roundshq/rounds/orgchart/httpapi"
+	orgchartstore "github.com/roundshq/rounds/orgchart/sqlstore"
+	"github.com/roundshq/rounds/roster"
+	rosterhttp "github.com/roundshq/rounds/roster/httpapi"
+	rosterstore "github.com/roundshq/rounds/roster/sqlstore"
+)
+
+// areas holds the hospital areas of a node.
+type areas struct {
+	org        *orgchart.Service
+	roster     *roster.Service
+	attendance *attendance.Service
+}
+
+// areaMigrations are the schema migrations of every area, applied at start.
+func areaMigrations() []migration {
+	return []migration{
+		{orgchartstore.Area, orgchartstore.Migrations()},
+		{rosterstore.Area, rosterstore.Migrations()},
+		{attendancestore.Area, attendancestore.Migrations()},
+	}
+}
+
+// allMigrations lists every area's migrations (core first), for start-up and
+// for backups.
+func allMigrations() []migration {
+	return append(coreMigrations(), areaMigrations()...)
+}
 
 // wireAreas builds the hospital areas on top of the core parts.
 func (a *App) wireAreas(ctx context.Context, c *coreParts) error {
+	for _, m := range areaMigrations() {
+		if err := a.db.Migrate(ctx, m.area, m.fs); err != nil {
+			return fmt.Errorf("database migration %s: %w", m.area, err)
+		}
+	}
+	ar := &areas{}
+	a.areas = ar
+
+	org, err := orgchart.New(orgchart.Config{
+		Store: orgchartstore.New(a.db), Accounts: orgAccounts{c.identity}, Authorizer: c.authz,
+		Audit: c.audit, Bus: c.bus, Logger: a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("org chart: %w", err)
+	}
+	if err := org.Start(ctx); err != nil {
+		return fmt.Errorf("org chart: %w", err)
+	}
+	a.closers = append(a.closers, org.Close)
+	ar.org = org
+	rs := roleSync{org: org, authz: c.authz, log: a.log}
+	if _, err := rs.subscribe(c.bus); err != nil {
+		return err
+	}
+	a.roles = rs
+	orgcharthttp.New(org, nil).Register(a.router)
+
+	ar.roster = roster.New(rosterstore.New(a.db), org, c.authz, c.audit, nil, c.bus, core.SystemClock{})
+	rosterhttp.Handlers{Svc: ar.roster}.Register(a.router)
+
+	ar.attendance = attendance.New(attendancestore.New(a.db), rosterSchedule{ar.roster}, org, c.authz, core.SystemClock{})
+	attendancehttp.Handlers{Svc: ar.attendance, Names: a.staffNames}.Register(a.router)
 	return nil
+}
+
+// staffNames resolves display names for exports.
+func (a *App) staffNames(ctx context.Context, orgID string, ids []string) map[string]string {
+	out := make(map[string]string, len(ids))
+	for _, id := range ids {
+		if p, err := a.areas.org.Person(ctx, orgID, id); err == nil {
+			out[id] = p.Name
+		}
+	}
+	return out
 }
