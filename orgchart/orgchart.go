@@ -134,9 +134,11 @@ type Store interface {
 	LoadOrg(ctx context.Context, orgID string) (*OrgData, error)
 	// Apply writes c in one transaction: departments first (parents before
 	// children is the caller's job), then staff, then deletions. It bumps the
-	// organisation's version from c.ExpectVersion (EConflict when it differs)
-	// and calls inTx (if not nil) before committing, so a failing side effect
-	// (creating an account) rolls the whole change back. It returns the new
+	// organisation's version from c.ExpectVersion (ErrStale when it differs)
+	// and calls inTx (if not nil) before committing, with a context that
+	// carries the transaction (sqldb.Tx.Context): side effects (creating or
+	// disabling login accounts) write in the same transaction, and a failing
+	// one rolls the whole change back. It returns the new
 	// version. A duplicate employee number is EConflict naming the field;
 	// nothing is written when anything fails.
 	Apply(ctx context.Context, c Changes, inTx func(ctx context.Context) error) (int64, error)
@@ -148,7 +150,10 @@ type Store interface {
 }
 
 // Accounts is what the org chart needs from identity: a person's id is their
-// account's user id.
+// account's user id. The org chart calls these inside its own write
+// transaction, with a ctx carrying it (sqldb.Tx.Context); an implementation
+// on the same database joins it through db.InTx, so the account change
+// commits or rolls back with the directory change.
 type Accounts interface {
 	// CreateAccount creates a login account with the given user id.
 	CreateAccount(ctx context.Context, orgID, userID, login, displayName string) error

@@ -393,9 +393,8 @@ func staffEqual(a, b *Staff) bool {
 
 // accountEffects returns the in-transaction calls to Accounts for a batch of
 // staff changes, so a failure to create or disable an account rolls the
-// directory change back. (An account created just before a failed commit is
-// left behind; CreateAccount must therefore accept being called again for
-// the same user id.)
+// directory change back, and a failed directory change takes the accounts
+// with it.
 func (s *Service) accountEffects(orgCode string, ops []accountOp) func(ctx context.Context) error {
 	if s.cfg.Accounts == nil || len(ops) == 0 {
 		return nil
