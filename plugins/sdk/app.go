@@ -131,3 +131,7 @@ func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
 }
+
+// ActorFromRequest returns the signed-in person an HTTP request to the app
+// is made for. Since v0.1.0.
+func ActorFromRequest(r *http.Request) (Actor, bool) { return ActorFrom(r.Context()) }

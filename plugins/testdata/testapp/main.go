@@ -1,0 +1,132 @@
+// Command testapp is the app the host's tests run. Its behaviour comes from
+// the install setting "mode": well (default), panic, hang, exit, leak,
+// crash-on-start.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/roundshq/rounds/plugins/sdk"
+)
+
+type app struct {
+	host sdk.Host
+	inst sdk.Install
+	leak [][]byte
+}
+
+func (a *app) Activate(ctx context.Context, host sdk.Host, inst sdk.Install) error {
+	a.host, a.inst = host, inst
+	if inst.Settings["mode"] == "crash-on-start" {
+		os.Exit(3)
+	}
+	fmt.Println("activated", inst.AppID)
+	return nil
+}
+
+func (a *app) misbehave() {
+	switch a.inst.Settings["mode"] {
+	case "panic":
+		panic("testapp told to panic")
+	case "hang":
+		select {}
+	case "exit":
+		os.Exit(1)
+	case "leak":
+		for i := 0; i < 8; i++ {
+			b := make([]byte, 16<<20)
+			for j := range b {
+				b[j] = byte(j)
+			}
+			a.leak = append(a.leak, b)
+		}
+	}
+}
+
+func (a *app) OnMessagePosted(ctx context.Context, m sdk.Message) error {
+	a.misbehave()
+	_, err := a.host.SendMessage(ctx, m.ConversationID, "echo: "+m.Text)
+	return err
+}
+
+func (a *app) OnJob(ctx context.Context, j sdk.Job) error {
+	return a.host.KVSet(ctx, "job/"+j.Name, []byte(j.At.String()))
+}
+
+func code(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return string(sdk.ErrorCode(err))
+}
+
+func (a *app) OnCommand(ctx context.Context, c sdk.Command) (string, error) {
+	args := strings.Fields(c.Args)
+	if len(args) == 0 {
+		return "", sdk.Errorf(sdk.CodeInvalid, "say what to do")
+	}
+	sub := args[0]
+	args = args[1:]
+	arg := func(i int) string {
+		if i < len(args) {
+			return args[i]
+		}
+		return ""
+	}
+	switch sub {
+	case "ping":
+		return "pong " + c.Actor.UserID, nil
+	case "kvset":
+		return code(a.host.KVSet(ctx, arg(0), []byte(arg(1)))), nil
+	case "kvget":
+		v, ok, err := a.host.KVGet(ctx, arg(0))
+		return fmt.Sprintf("%s %v %s", code(err), ok, v), nil
+	case "kvbig":
+		n, _ := strconv.Atoi(arg(0))
+		return code(a.host.KVSet(ctx, "big", make([]byte, n))), nil
+	case "staff":
+		s, err := a.host.Staff(ctx, arg(0))
+		return fmt.Sprintf("%s %d", code(err), len(s)), nil
+	case "depts":
+		d, err := a.host.Departments(ctx, arg(0))
+		return fmt.Sprintf("%s %d", code(err), len(d)), nil
+	case "send":
+		_, err := a.host.SendMessage(ctx, arg(0), strings.Join(args[1:], " "))
+		return code(err), nil
+	case "sendbig":
+		n, _ := strconv.Atoi(arg(1))
+		_, err := a.host.SendMessage(ctx, arg(0), strings.Repeat("x", n))
+		return code(err), nil
+	case "approval":
+		_, err := a.host.Approval(ctx, arg(0))
+		return code(err), nil
+	case "flood":
+		n, _ := strconv.Atoi(arg(0))
+		counts := map[string]int{}
+		for i := 0; i < n; i++ {
+			_, _, err := a.host.KVGet(ctx, "x")
+			counts[code(err)]++
+		}
+		return fmt.Sprintf("ok=%d rate_limited=%d", counts["ok"], counts["rate_limited"]), nil
+	case "misbehave":
+		a.misbehave()
+		return "survived", nil
+	}
+	return "", sdk.Errorf(sdk.CodeNotFound, "unknown command %s", sub)
+}
+
+func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	actor, _ := sdk.ActorFromRequest(r)
+	body, _ := io.ReadAll(r.Body)
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusCreated)
+	fmt.Fprintf(w, "%s %s user=%s cookie=%q body=%s", r.Method, r.URL.Path, actor.UserID, r.Header.Get("Cookie"), body)
+}
+
+func main() { sdk.Serve(&app{}) }
