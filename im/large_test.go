@@ -1,6 +1,8 @@
 package im_test
 
 import (
+	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,4 +53,65 @@ func TestLargeGroup(t *testing.T) {
 			t.Fatalf("members page %d next %q err=%v", len(page), next, err)
 		}
 	})
+}
+
+// TestReceiptsAreBatched: 1,000 members reading the same message at once
+// become a handful of receipts events (one per conversation per window),
+// not one per reader — and not members × readers deliveries.
+func TestReceiptsAreBatched(t *testing.T) {
+	db := sqldbtest.OpenSQLite(t, migrations()...)
+	svc := im.NewService(im.Deps{Store: sqlstore.New(db)}, im.Config{ReceiptWindow: 200 * time.Millisecond})
+	t.Cleanup(func() { svc.Close(ctx) })
+	ids := make([]string, 1001)
+	for i := range ids {
+		ids[i] = core.NewID()
+	}
+	g, err := svc.CreateGroup(ctx, actor(ids[0]), "全科", ids[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := send(t, svc, ids[0], g.ID, "请全体阅读")
+	svc.FlushReceipts(ctx)
+	head, _ := svc.Head(ctx)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 1 + w; i < len(ids); i += 8 {
+				if _, err := svc.MarkRead(ctx, actor(ids[i]), g.ID, m.Seq); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	svc.FlushReceipts(ctx)
+	evs, err := svc.Store().EventsAfter(ctx, head, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches, readers := 0, map[string]bool{}
+	for _, e := range evs {
+		if e.Type != im.EvReceipts {
+			continue
+		}
+		batches++
+		var rc im.ReceiptsChange
+		if err := json.Unmarshal(e.Data, &rc); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rc.Readers {
+			readers[r.UserID] = true
+		}
+	}
+	t.Logf("1000 readers → %d receipts events", batches)
+	if len(readers) != 1000 || batches > 20 {
+		t.Fatalf("%d readers in %d receipts events", len(readers), batches)
+	}
+	rc, err := svc.Receipt(ctx, actor(ids[0]), m.ID)
+	if err != nil || rc.ReadCount != 1000 || len(rc.Unread) != 0 {
+		t.Fatalf("receipt %d read, %d unread, err=%v", rc.ReadCount, len(rc.Unread), err)
+	}
 }
