@@ -33,6 +33,7 @@ const (
 	Purchase    = "purchase"
 	Referral    = "referral"
 	Circulation = "document_circulation"
+	MakeUp      = "makeup_clock_in"
 )
 
 func f64(v float64) *float64 { return &v }
@@ -180,6 +181,17 @@ func Templates() []approvals.TemplateInput {
 				role("ma", "Medical affairs", RoleMedicalAffairs, approvals.OrSign, "end"),
 				end,
 			}},
+		},
+		{
+			Code: MakeUp, Name: "Make-up clock-in 补卡", Category: "attendance",
+			Description: "A forgotten clock-in or clock-out, vouched for by the direct manager; attendance records it when approved.",
+			Schema: approvals.Schema{Fields: []approvals.Field{
+				{Key: "day", Label: "Date", Type: approvals.FieldDate, Required: true},
+				{Key: "at", Label: "Time", Type: approvals.FieldTime, Required: true},
+				{Key: "kind", Label: "Clock", Type: approvals.FieldSelect, Required: true, Options: []string{"in", "out"}},
+				{Key: "reason", Label: "Reason", Type: approvals.FieldLongText, Required: true},
+			}},
+			Flow: approvals.Flow{Nodes: []approvals.Node{start("mgr"), manager("mgr", "Direct manager", 1, "end"), end}},
 		},
 		{
 			Code: Circulation, Name: "Document circulation 公文流转", Category: "office",

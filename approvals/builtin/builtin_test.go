@@ -17,7 +17,7 @@ import (
 
 func TestBuiltinTemplates(t *testing.T) {
 	ins := builtin.Templates()
-	if len(ins) != 7 {
+	if len(ins) != 8 {
 		t.Fatalf("%d templates", len(ins))
 	}
 	for _, in := range ins {
@@ -55,7 +55,7 @@ func TestBuiltinRoutes(t *testing.T) {
 	}
 	ctx := context.Background()
 	n, err := svc.InstallTemplates(ctx, org, builtin.Templates())
-	if err != nil || n != 7 {
+	if err != nil || n != 8 {
 		t.Fatalf("installed %d: %v", n, err)
 	}
 	if n, err := svc.InstallTemplates(ctx, org, builtin.Templates()); err != nil || n != 0 {
@@ -94,6 +94,7 @@ func TestBuiltinRoutes(t *testing.T) {
 		{builtin.Trip, map[string]any{"destination": "Beijing", "period": map[string]string{"start": "2026-04-01", "end": "2026-04-03"}, "estimated_cost": 6000, "purpose": "congress"}, []string{"mgr", "vp", "fin"}},
 		{builtin.Overtime, map[string]any{"day": "2026-03-01", "from": "16:00", "to": "20:00", "hours": 4, "compensation": "time_off", "reason": "emergency"}, []string{"mgr", "hr"}},
 		{builtin.ShiftSwap, map[string]any{"swap_with": nurse2, "my_shift_date": "2026-03-03", "my_shift": "N", "their_shift_date": "2026-03-05", "their_shift": "A"}, []string{"colleague", "mgr"}},
+		{builtin.MakeUp, map[string]any{"day": "2026-03-01", "at": "07:58", "kind": "in", "reason": "phone died"}, []string{"mgr"}},
 		{builtin.Circulation, map[string]any{"title": "Infection control notice", "summary": "…", "files": []string{core.NewID()}}, []string{"office", "leaders", "president"}},
 	}
 	for _, c := range cases {
@@ -105,5 +106,29 @@ func TestBuiltinRoutes(t *testing.T) {
 	items, _, err := svc.List(as(nurse2), approvals.ListPending, approvals.Filter{}, core.PageRequest{})
 	if err != nil || len(items) != 1 || items[0].TemplateCode != builtin.ShiftSwap {
 		t.Fatalf("colleague's pending = %+v, %v", items, err)
+	}
+}
+
+func TestEventReaders(t *testing.T) {
+	ev := func(code string, st approvals.Status, form string) approvals.Event {
+		return approvals.Event{TemplateCode: code, Status: st, Form: json.RawMessage(form)}
+	}
+	typ, start, end, days, ok := builtin.LeaveOf(ev(builtin.Leave, approvals.StatusApproved, `{"leave_type":"sick","period":{"start":"2026-03-02","end":"2026-03-04"},"leave_days":3}`))
+	if !ok || typ != "sick" || start != "2026-03-02" || end != "2026-03-04" || days != 3 {
+		t.Fatalf("leave = %s %s %s %v %v", typ, start, end, days, ok)
+	}
+	if _, _, _, _, ok := builtin.LeaveOf(ev(builtin.Leave, approvals.StatusRejected, `{"period":{"start":"2026-03-02","end":"2026-03-04"}}`)); ok {
+		t.Fatal("a rejected leave was read")
+	}
+	date, mins, ok := builtin.OvertimeOf(ev(builtin.Overtime, approvals.StatusApproved, `{"day":"2026-03-01","hours":2.5}`))
+	if !ok || date != "2026-03-01" || mins != 150 {
+		t.Fatalf("overtime = %s %d %v", date, mins, ok)
+	}
+	if _, _, ok := builtin.OvertimeOf(ev(builtin.Leave, approvals.StatusApproved, `{"day":"2026-03-01","hours":2.5}`)); ok {
+		t.Fatal("another template was read as overtime")
+	}
+	kind, day, clock, ok := builtin.MakeUpOf(ev(builtin.MakeUp, approvals.StatusApproved, `{"day":"2026-03-01","at":"07:58","kind":"in"}`))
+	if !ok || kind != "in" || day != "2026-03-01" || clock != "07:58" {
+		t.Fatalf("make-up = %s %s %s %v", kind, day, clock, ok)
 	}
 }
