@@ -1,7 +1,7 @@
 // Package builtin holds the approval templates every hospital starts with:
-// leave, overtime, shift swap, business trip, purchase, referral request and
-// document circulation. An org admin edits them like any template (each
-// edit is a new version).
+// leave, overtime, shift swap, business trip, purchase, referral request,
+// document circulation and make-up clock-in. An org admin edits them like
+// any template (each edit is a new version).
 //
 // The flows name roles (hr, finance, equipment, medical_affairs,
 // vice_president, president, office); the org chart's RoleHolders resolves
