@@ -112,7 +112,9 @@ func (s *Service) Reconcile(ctx context.Context, convID string) error {
 	return nil
 }
 
-// ReconcileAll reconciles every department group of an organisation.
+// ReconcileAll reconciles every department group of an organisation, or of
+// every organisation when orgID is "" (at start-up, to repair whatever
+// org-chart events were missed while Rounds was down).
 func (s *Service) ReconcileAll(ctx context.Context, orgID string) error {
 	gs, err := s.store.DepartmentGroups(ctx, orgID)
 	if err != nil {

@@ -412,7 +412,7 @@ func TestDepartmentGroupsFollowTheOrgChart(t *testing.T) {
 		wantCode(t, svc.AddMembers(ctx, actor(e.admin), g.ID, []string{c}), core.EForbidden)
 		// Reconcile repairs drift (e.g. events missed while down).
 		e.dir.Place(c, "ward5")
-		if err := svc.ReconcileAll(ctx, "org"); err != nil {
+		if err := svc.ReconcileAll(ctx, ""); err != nil {
 			t.Fatal(err)
 		}
 		want(ward.ID, c)

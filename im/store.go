@@ -15,7 +15,8 @@ type Reader interface {
 	Conversation(ctx context.Context, id string) (Conversation, error)
 	// DirectConversation finds a direct conversation by its DirectKey.
 	DirectConversation(ctx context.Context, key string) (Conversation, error)
-	// DepartmentGroups lists the department groups of an organisation.
+	// DepartmentGroups lists the department groups of an organisation (of
+	// every organisation when orgID is "").
 	DepartmentGroups(ctx context.Context, orgID string) ([]Conversation, error)
 	// Member returns the membership, ENotFound when userID is not a member.
 	Member(ctx context.Context, convID, userID string) (Member, error)

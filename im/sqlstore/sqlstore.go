@@ -121,7 +121,11 @@ func (r reader) DirectConversation(ctx context.Context, key string) (im.Conversa
 }
 
 func (r reader) DepartmentGroups(ctx context.Context, orgID string) ([]im.Conversation, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+convCols+` FROM im_conversations WHERE org_id = ? AND kind = ? ORDER BY id`, orgID, im.Department)
+	q, args := `SELECT `+convCols+` FROM im_conversations WHERE kind = ? AND org_id = ? ORDER BY id`, []any{im.Department, orgID}
+	if orgID == "" {
+		q, args = `SELECT `+convCols+` FROM im_conversations WHERE kind = ? ORDER BY id`, []any{im.Department}
+	}
+	rows, err := r.q.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, wrap(err, "department groups")
 	}

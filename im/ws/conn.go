@@ -41,6 +41,8 @@ type conn struct {
 	userID string
 	send   chan *frame
 
+	typedAt map[string]time.Time // conversation → last typing signal passed on (reader goroutine only)
+
 	mu        sync.Mutex
 	replaying bool
 	pending   []*frame
@@ -389,7 +391,19 @@ func (c *conn) op(ctx context.Context, f clientFrame) (any, error) {
 	case "ack_ding":
 		return svc.AckDing(ctx, a, f.MessageID)
 	case "typing":
-		return nil, svc.Typing(ctx, a, f.ConversationID)
+		// A keystroke stream becomes at most one signal per conversation
+		// every two seconds.
+		if last, ok := c.typedAt[f.ConversationID]; ok && time.Since(last) < 2*time.Second {
+			return nil, nil
+		}
+		if err := svc.Typing(ctx, a, f.ConversationID); err != nil {
+			return nil, err
+		}
+		if c.typedAt == nil || len(c.typedAt) > 1000 {
+			c.typedAt = map[string]time.Time{}
+		}
+		c.typedAt[f.ConversationID] = time.Now()
+		return nil, nil
 	case "presence":
 		if len(f.UserIDs) > 500 {
 			return nil, core.Invalid("user_ids", "ask for at most 500 people")
