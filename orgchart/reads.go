@@ -473,6 +473,21 @@ func (s *Service) IsActive(ctx context.Context, orgID, userID string) (bool, err
 	return ok && p.Status.Current(), nil
 }
 
+// AllStaff returns every member of staff of the organisation, leavers
+// included, sorted by name pinyin: for reconciling jobs (role sync after a
+// large import, whose per-person events a bounded bus queue may drop).
+func (s *Service) AllStaff(ctx context.Context, orgID string) ([]Staff, error) {
+	sn, err := s.known(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Staff, 0, len(sn.order))
+	for _, id := range sn.order {
+		out = append(out, cloneStaff(sn.staff[id]))
+	}
+	return out, nil
+}
+
 // PersonByEmployeeNo finds a member of staff by employee number.
 func (s *Service) PersonByEmployeeNo(ctx context.Context, orgID, employeeNo string) (Staff, error) {
 	sn, err := s.known(ctx, orgID)

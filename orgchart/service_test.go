@@ -304,6 +304,9 @@ func TestManagerResolution(t *testing.T) {
 			if len(direct) != 2 || len(sub) != 4 {
 				t.Fatalf("members: ward %v, 内科 subtree %v", direct, sub)
 			}
+			if all, _ := s.AllStaff(ctx, h.org.ID); len(all) != 7 || all[0].Name != "单国强" {
+				t.Fatalf("AllStaff = %d, first %s", len(all), all[0].Name)
+			}
 			primary, all, _ := s.DepartmentsOf(ctx, h.org.ID, h.doctor.ID)
 			if primary != h.cardio.ID || len(all) != 2 || !slices.Contains(all, h.medical.ID) {
 				t.Fatalf("DepartmentsOf = %s %v", primary, all)
