@@ -158,7 +158,9 @@ func (m *messenger) Send(_ context.Context, _, bot, conv, text string) (string, 
 	return core.NewID(), nil
 }
 
-func (m *messenger) Recent(context.Context, string, string, int) ([]sdk.Message, error) { return nil, nil }
+func (m *messenger) Recent(context.Context, string, string, int) ([]sdk.Message, error) {
+	return nil, nil
+}
 
 func (m *messenger) Sent() []string {
 	m.mu.Lock()

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -243,7 +246,7 @@ func (h *Host) installsFor(orgID, hook string) []*runner {
 	defer h.mu.Unlock()
 	var out []*runner
 	for _, r := range h.runners {
-		if r.inst.OrgID == orgID && r.bundle.Manifest.Implements(hook) {
+		if r.inst.OrgID == orgID && (hook == "" || r.bundle.Manifest.Implements(hook)) {
 			out = append(out, r)
 		}
 	}
@@ -367,4 +370,74 @@ func (h *Host) RunJob(ctx context.Context, installID, name string) error {
 	return h.call(ctx, r, sdk.HookJobs, func(ctx context.Context, app *sdk.AppClient) error {
 		return app.Job(ctx, sdk.Job{Name: name, At: time.Now()})
 	})
+}
+
+// Route is an app's HTTP route or page resolved for a signed-in person.
+type Route struct {
+	InstallID string
+	AppID     string
+	Page      *sdk.Page // set for a UI page
+	PageFile  string    // absolute path of the page file
+}
+
+// ResolveHTTP finds the install of appID in the actor's organisation and
+// the manifest route or page for method and p (relative to /plugins/{id}).
+// The install needs http:routes; a route the manifest does not declare is
+// ENotFound, so an app cannot grow endpoints after the admin approved it.
+func (h *Host) ResolveHTTP(ctx context.Context, actor core.Actor, appID, method, p string) (Route, error) {
+	var r *runner
+	for _, c := range h.installsFor(actor.OrgID, sdk.HookHTTP) {
+		if c.inst.AppID == appID {
+			r = c
+		}
+	}
+	if r == nil {
+		for _, c := range h.installsFor(actor.OrgID, "") {
+			if c.inst.AppID == appID {
+				r = c
+			}
+		}
+	}
+	if r == nil {
+		return Route{}, core.Errorf(core.ENotFound, "no app %s in this organisation", appID)
+	}
+	if !h.perms.Allowed(r.inst.ID, actor.OrgID, sdk.ScopeHTTPRoutes) {
+		r.api.deny(ctx, "HTTP", sdk.ScopeHTTPRoutes, p)
+		return Route{}, core.Errorf(core.EForbidden, "the app %s was not granted %s", appID, sdk.ScopeHTTPRoutes)
+	}
+	out := Route{InstallID: r.inst.ID, AppID: appID}
+	if page, ok := strings.CutPrefix(p, "/ui"); ok && (method == http.MethodGet || method == http.MethodHead) {
+		for _, pg := range r.bundle.Manifest.Pages {
+			if pg.Path == page {
+				pg := pg
+				out.Page = &pg
+				out.PageFile = filepath.Join(r.bundle.Dir, "ui", filepath.FromSlash(pg.File))
+				return out, nil
+			}
+		}
+		return Route{}, core.Errorf(core.ENotFound, "the app %s has no page %s", appID, page)
+	}
+	if _, ok := r.bundle.Manifest.MatchRoute(method, p); !ok {
+		return Route{}, core.Errorf(core.ENotFound, "the app %s has no route %s %s", appID, method, p)
+	}
+	return out, nil
+}
+
+// ForwardHTTP calls the install's HTTP hook as the signed-in actor.
+func (h *Host) ForwardHTTP(ctx context.Context, installID string, actor core.Actor, req sdk.HTTPRequest) (sdk.HTTPResponse, error) {
+	r := h.runner(installID)
+	if r == nil {
+		return sdk.HTTPResponse{}, core.Errorf(core.ENotFound, "install %s is not running", installID)
+	}
+	if len(req.Body) > sdk.MaxHTTPBody {
+		return sdk.HTTPResponse{}, core.Errorf(core.ETooLarge, "request body larger than %d bytes", sdk.MaxHTTPBody)
+	}
+	req.Actor = sdk.Actor{UserID: actor.UserID, OrgID: actor.OrgID}
+	var resp sdk.HTTPResponse
+	err := h.call(ctx, r, sdk.HookHTTP, func(ctx context.Context, app *sdk.AppClient) error {
+		var err error
+		resp, err = app.HTTP(ctx, req)
+		return err
+	})
+	return resp, err
 }

@@ -1,0 +1,156 @@
+// Package httpapi is the HTTP face of the app host: the handler that
+// forwards /plugins/{id}/... to apps as the signed-in person and serves
+// their pages in a sandbox, and the admin's JSON routes (list installs,
+// health, disable). It knows HTTP and nothing of how apps run.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/httpapi"
+	"github.com/roundshq/rounds/plugins"
+	"github.com/roundshq/rounds/plugins/sdk"
+)
+
+// Authorizer decides admin access (authz.Enforcer implements it).
+type Authorizer interface {
+	Authorize(ctx context.Context, a core.Actor, orgID, object, action string) error
+}
+
+// PageCSP sandboxes app pages: scripts and forms run, but in an opaque
+// origin, so a page can reach neither the web client's cookies nor its DOM.
+const PageCSP = "sandbox allow-scripts allow-forms"
+
+// forwarded request headers: cookies, authorization and proxies' headers
+// never reach an app.
+var dropHeaders = map[string]bool{"Cookie": true, "Authorization": true, "X-Csrf-Token": true, "X-Forwarded-For": true, "Proxy-Authorization": true}
+
+// Handler serves /plugins/{id}/... Mount it at "/plugins/" on the server's
+// mux (behind httpapi.Middleware). auth identifies the signed-in person.
+func Handler(h *plugins.Host, auth httpapi.Authenticator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := serve(h, auth, w, r); err != nil {
+			httpapi.WriteError(w, r, err)
+		}
+	})
+}
+
+func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r *http.Request) error {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/plugins/")
+	if !ok {
+		return core.Errorf(core.ENotFound, "not found")
+	}
+	appID, p, _ := strings.Cut(rest, "/")
+	p = "/" + p
+	if appID == "" || strings.Contains(p, "//") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
+		return core.Invalid("path", "malformed app path")
+	}
+	actor, err := auth.Authenticate(r)
+	if err != nil {
+		return err
+	}
+	route, err := h.ResolveHTTP(r.Context(), actor, appID, r.Method, p)
+	if err != nil {
+		return err
+	}
+	if route.Page != nil {
+		f, err := os.Open(route.PageFile)
+		if err != nil {
+			return core.Errorf(core.ENotFound, "page file missing")
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return core.Errorf(core.ENotFound, "page file missing")
+		}
+		w.Header().Set("Content-Security-Policy", PageCSP)
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		http.ServeContent(w, r, st.Name(), st.ModTime(), f)
+		return nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, sdk.MaxHTTPBody))
+	if err != nil {
+		return core.Errorf(core.ETooLarge, "request body larger than %d bytes", sdk.MaxHTTPBody)
+	}
+	hdr := http.Header{}
+	for k, vs := range r.Header {
+		if !dropHeaders[http.CanonicalHeaderKey(k)] {
+			hdr[k] = vs
+		}
+	}
+	resp, err := h.ForwardHTTP(r.Context(), route.InstallID, actor, sdk.HTTPRequest{Method: r.Method, Path: p, Query: r.URL.RawQuery, Header: hdr, Body: body})
+	if err != nil {
+		return err
+	}
+	for k, vs := range resp.Header {
+		if k == "Set-Cookie" { // an app never sets cookies on the Rounds origin
+			continue
+		}
+		w.Header()[k] = vs
+	}
+	w.Header().Set("Content-Security-Policy", PageCSP)
+	status := resp.Status
+	if status < 100 || status > 599 {
+		status = http.StatusBadGateway
+	}
+	w.WriteHeader(status)
+	_, _ = io.Copy(w, bytes.NewReader(resp.Body))
+	return nil
+}
+
+// Register adds the admin's JSON routes. Reading needs "marketplace.app"
+// "read" in the actor's organisation; disabling needs "install".
+func Register(rt *httpapi.Router, h *plugins.Host, az Authorizer) {
+	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/plugins/installs", Summary: "List the app installs of my organisation and their health",
+		Tag: "plugins", Access: httpapi.Authenticated, Response: httpapi.List[plugins.Status]{},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			a := httpapi.Actor(r)
+			if err := az.Authorize(r.Context(), a, a.OrgID, "marketplace.app", "read"); err != nil {
+				return err
+			}
+			httpapi.WriteJSON(w, http.StatusOK, httpapi.List[plugins.Status]{Items: h.Statuses(a.OrgID)})
+			return nil
+		}})
+	get := func(r *http.Request, action string) (plugins.Status, error) {
+		a := httpapi.Actor(r)
+		id, err := httpapi.PathID(r, "id")
+		if err != nil {
+			return plugins.Status{}, err
+		}
+		s, err := h.Status(id)
+		if err != nil || s.OrgID != a.OrgID {
+			return plugins.Status{}, core.Errorf(core.ENotFound, "no install %s", id)
+		}
+		return s, az.Authorize(r.Context(), a, a.OrgID, "marketplace.app", action)
+	}
+	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/plugins/installs/{id}", Summary: "An app install's health",
+		Tag: "plugins", Access: httpapi.Authenticated, Response: plugins.Status{},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			s, err := get(r, "read")
+			if err != nil {
+				return err
+			}
+			httpapi.WriteJSON(w, http.StatusOK, s)
+			return nil
+		}})
+	rt.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/plugins/installs/{id}/disable", Summary: "Stop an app install and revoke its grants",
+		Tag: "plugins", Access: httpapi.Authenticated, Response: plugins.Status{},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			s, err := get(r, "install")
+			if err != nil {
+				return err
+			}
+			if err := h.Stop(s.InstallID); err != nil {
+				return err
+			}
+			s.State = plugins.StateStopped
+			httpapi.WriteJSON(w, http.StatusOK, s)
+			return nil
+		}})
+}
