@@ -129,10 +129,7 @@ var fieldColumn = map[string]string{
 // error listing them (Details["errors"]). Re-importing the same roster
 // changes nothing.
 func (s *Service) Import(ctx context.Context, a core.Actor, orgID string, r Roster, dryRun bool) (*ImportPlan, error) {
-	if err := s.authorize(ctx, a, orgID, ObjStaff, ActWrite); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, orgID, ObjDepartment, ActWrite); err != nil {
+	if err := s.CanImport(ctx, a, orgID); err != nil {
 		return nil, err
 	}
 	if dryRun {
@@ -165,6 +162,15 @@ func (s *Service) Import(ctx context.Context, a core.Actor, orgID string, r Rost
 	out.Applied = out.Changed()
 	out.Version = next.org.Version
 	return out, nil
+}
+
+// CanImport reports (nil or EForbidden) whether the actor may import into
+// the organisation, so a sync can refuse before it reaches out to LDAP.
+func (s *Service) CanImport(ctx context.Context, a core.Actor, orgID string) error {
+	if err := s.authorize(ctx, a, orgID, ObjStaff, ActWrite); err != nil {
+		return err
+	}
+	return s.authorize(ctx, a, orgID, ObjDepartment, ActWrite)
 }
 
 // planRoster works out the import plan and the change that applies it.

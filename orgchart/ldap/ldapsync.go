@@ -92,6 +92,7 @@ func (c Config) withDefaults() Config {
 
 // Importer is what the sync needs from the org chart (*orgchart.Service).
 type Importer interface {
+	CanImport(ctx context.Context, a core.Actor, orgID string) error
 	Import(ctx context.Context, a core.Actor, orgID string, r orgchart.Roster, dryRun bool) (*orgchart.ImportPlan, error)
 }
 
@@ -126,6 +127,10 @@ func (s *Syncer) Sync(ctx context.Context, a core.Actor, orgID string, dryRun bo
 		s.running[orgID] = m
 	}
 	s.mu.Unlock()
+	// Refuse before reaching out to the directory server.
+	if err := s.imp.CanImport(ctx, a, orgID); err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, core.Errorf(core.EUnavailable, "no LDAP server is configured for this organisation")
 	}

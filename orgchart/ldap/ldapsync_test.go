@@ -18,6 +18,12 @@ import (
 
 const base = "ou=jcyy,dc=hospital,dc=test"
 
+type denyAll struct{}
+
+func (denyAll) Authorize(context.Context, core.Actor, string, string, string) error {
+	return core.Errorf(core.EForbidden, "no")
+}
+
 func person(uid, dn, no, name, title string) []string {
 	e := []string{"dn", "uid=" + uid + "," + dn, "objectClass", "inetOrgPerson", "uid", uid, "cn", name, "sn", name[:3],
 		"displayName", name, "employeeNumber", no, "mail", uid + "@jcyy.test", "telephoneNumber", "1390000" + no, "employeeType", "医师"}
@@ -170,6 +176,18 @@ func TestLDAPSync(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 		if _, err := sy.Sync(ctx, sys, core.NewID(), true); !core.IsCode(err, core.EUnavailable) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("an actor who may not import is refused before LDAP is asked", func(t *testing.T) {
+		strict, err := orgchart.New(orgchart.Config{Store: sqlstore.New(db), Authorizer: denyAll{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := cfg
+		bad.URL = "ldap://127.0.0.1:1" // would fail as unavailable if it were dialled
+		_, err = ldapsync.New(strict, map[string]ldapsync.Config{org.ID: bad}).Sync(ctx, core.Actor{Kind: core.ActorUser, UserID: core.NewID(), OrgID: org.ID}, org.ID, true)
+		if !core.IsCode(err, core.EForbidden) {
 			t.Fatalf("err = %v", err)
 		}
 	})
