@@ -473,6 +473,23 @@ func (s *Service) IsActive(ctx context.Context, orgID, userID string) (bool, err
 	return ok && p.Status.Current(), nil
 }
 
+// Visible reports whether staff of viewerOrgID may see userID of orgID in
+// the directory: always within one organisation, across organisations only
+// through what a hospital group shares. IM asks this before putting people
+// of two hospitals in one conversation. ENotFound when the person is unknown.
+func (s *Service) Visible(ctx context.Context, viewerOrgID, orgID, userID string) (bool, error) {
+	sn, err := s.known(ctx, orgID)
+	if err != nil {
+		return false, err
+	}
+	p, ok := sn.staff[userID]
+	if !ok {
+		return false, core.Errorf(core.ENotFound, "no such person")
+	}
+	v, ok := s.viewOf(sn, viewerOrgID)
+	return ok && v.seesStaff(p), nil
+}
+
 // AllStaff returns every member of staff of the organisation, leavers
 // included, sorted by name pinyin: for reconciling jobs (role sync after a
 // large import, whose per-person events a bounded bus queue may drop).

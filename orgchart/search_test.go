@@ -146,6 +146,19 @@ func TestGroupSharing(t *testing.T) {
 			_, err := s.Card(ctx, countyUser, city.org.ID, city.president.ID)
 			wantCode(t, err, core.ENotFound, "")
 			must[orgchart.Card](t)(s.Card(ctx, countyUser, city.org.ID, city.nurse.ID))
+			for _, c := range []struct {
+				viewer, person string
+				want           bool
+			}{
+				{county.org.ID, city.nurse.ID, true},
+				{county.org.ID, city.president.ID, false},
+				{third.org.ID, city.nurse.ID, false},
+				{city.org.ID, city.president.ID, true},
+			} {
+				if got, err := s.Visible(ctx, c.viewer, city.org.ID, c.person); err != nil || got != c.want {
+					t.Fatalf("Visible(%s, %s) = %v, %v", c.viewer, c.person, got, err)
+				}
+			}
 			orgs := must[[]orgchart.Org](t)(s.VisibleOrgs(ctx, countyUser))
 			if len(orgs) != 2 {
 				t.Fatalf("visible orgs = %+v", orgs)
