@@ -310,6 +310,10 @@ func (x *Index) Ping(ctx context.Context) error {
 	return x.fail(err, "read search index")
 }
 
+// Stats returns Bleve's statistics of the index (segment counts, merge and
+// persist progress, bytes on disk), for metrics and diagnostics.
+func (x *Index) Stats() map[string]any { return x.idx.StatsMap() }
+
 // Close closes the index. Later calls fail with core.EUnavailable; closing
 // twice is harmless.
 func (x *Index) Close() error {
