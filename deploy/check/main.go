@@ -4,8 +4,15 @@
 // type or an unknown kind fails — and the compose file is loaded and
 // validated against the Compose specification's schema.
 //
-//	helm template rounds deploy/helm/rounds -f … | go run ./deploy/check k8s
+//	helm template rounds deploy/helm/rounds -f … | go run ./deploy/check k8s [REQUIRED-KIND …]
 //	go run ./deploy/check compose deploy/docker/compose.yaml
+//	go run ./deploy/check grafana deploy/grafana/rounds.json docs/metrics.md
+//
+// Beyond the types, the k8s check follows the references between documents
+// (selectors, named ports, Secrets, the autoscaler's target) and the rules
+// the operator's guide promises (probes, resource requests, non-root). It
+// stands in for kubeconform, whose schemas must be downloaded from the
+// internet, which CI machines cannot reach.
 package main
 
 import (
@@ -21,6 +28,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -29,15 +37,25 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: check k8s < rendered.yaml | check compose FILE")
+		fmt.Fprintln(os.Stderr, "usage: check k8s [REQUIRED-KIND …] < rendered.yaml | check compose FILE | check grafana DASHBOARD METRICS.md")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "k8s":
-		err = checkK8s(os.Stdin)
+		err = checkK8s(os.Stdin, os.Args[2:])
 	case "compose":
+		if len(os.Args) != 3 {
+			err = fmt.Errorf("usage: check compose FILE")
+			break
+		}
 		err = checkCompose(os.Args[2])
+	case "grafana":
+		if len(os.Args) != 4 {
+			err = fmt.Errorf("usage: check grafana DASHBOARD.json METRICS.md")
+			break
+		}
+		err = checkGrafana(os.Args[2], os.Args[3])
 	default:
 		err = fmt.Errorf("unknown check %q", os.Args[1])
 	}
@@ -55,14 +73,22 @@ var kinds = map[string]func() any{
 	"policy/v1/PodDisruptionBudget":          func() any { return &policyv1.PodDisruptionBudget{} },
 	"autoscaling/v2/HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
 	"networking.k8s.io/v1/Ingress":           func() any { return &networkingv1.Ingress{} },
+	"batch/v1/CronJob":                       func() any { return &batchv1.CronJob{} },
 }
 
-func checkK8s(r io.Reader) error {
+// checkK8s validates the rendered documents on r. required lists the kinds
+// that must be among them (default: what the chart renders with its
+// defaults).
+func checkK8s(r io.Reader, required []string) error {
+	if len(required) == 0 {
+		required = []string{"Deployment", "Service", "Secret", "PodDisruptionBudget", "HorizontalPodAutoscaler"}
+	}
 	docs, err := splitDocs(r)
 	if err != nil {
 		return err
 	}
 	seen := map[string]int{}
+	var objs []any
 	for i, d := range docs {
 		var head struct {
 			APIVersion string `json:"apiVersion"`
@@ -82,15 +108,20 @@ func checkK8s(r io.Reader) error {
 		if head.Metadata.Name == "" {
 			return fmt.Errorf("document %d (%s): no metadata.name", i+1, key)
 		}
-		if err := yaml.UnmarshalStrict(d, mk()); err != nil {
+		obj := mk()
+		if err := yaml.UnmarshalStrict(d, obj); err != nil {
 			return fmt.Errorf("%s %s: %w", head.Kind, head.Metadata.Name, err)
 		}
+		objs = append(objs, obj)
 		seen[head.Kind]++
 	}
-	for _, want := range []string{"Deployment", "Service", "Secret", "PodDisruptionBudget", "HorizontalPodAutoscaler"} {
+	for _, want := range required {
 		if seen[want] == 0 {
 			return fmt.Errorf("the chart rendered no %s", want)
 		}
+	}
+	if err := crossCheck(objs); err != nil {
+		return err
 	}
 	fmt.Printf("k8s: %d documents valid %v\n", len(docs), seen)
 	return nil
@@ -134,7 +165,7 @@ func checkCompose(path string) error {
 	if err != nil {
 		return err
 	}
-	opts, err := cli.NewProjectOptions([]string{abs}, cli.WithWorkingDirectory(filepath.Dir(abs)), cli.WithName("rounds"))
+	opts, err := cli.NewProjectOptions([]string{abs}, cli.WithWorkingDirectory(filepath.Dir(abs)), cli.WithName("rounds"), cli.WithProfiles([]string{"*"}))
 	if err != nil {
 		return err
 	}
@@ -142,7 +173,7 @@ func checkCompose(path string) error {
 	if err != nil {
 		return err
 	}
-	for _, want := range []string{"rounds-a", "rounds-b", "postgres", "nats", "minio", "elasticsearch", "proxy"} {
+	for _, want := range []string{"rounds-a", "rounds-b", "postgres", "nats", "minio", "elasticsearch", "proxy", "backup"} {
 		if _, err := p.GetService(want); err != nil {
 			return fmt.Errorf("compose: %w", err)
 		}
