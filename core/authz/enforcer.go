@@ -660,6 +660,14 @@ func checkDomain(orgID string, rules [][]string, domainIndex int) error {
 // rules are always welcome). Invalid definitions are refused with EInvalid
 // naming the field; an existing name with EConflict.
 func (e *Enforcer) CreateRole(ctx context.Context, by core.Actor, orgID string, def RoleDef) (Role, error) {
+	if core.ValidID(orgID) && !e.Can(ctx, by, orgID, "authz.role", "write") {
+		// A refused caller learns nothing of the validation rules; the
+		// refusal is audited like any other.
+		return Role{}, e.change(ctx, func(tx *sqldb.Tx) ([]audit.Entry, error) {
+			en := []audit.Entry{entry(by, orgID, "authz.role.create", "role", def.Name, nil)}
+			return en, e.authorizeLocked(by, orgID, "authz.role", "write")
+		})
+	}
 	rules, err := e.validateRole(orgID, &def)
 	if err != nil {
 		return Role{}, err

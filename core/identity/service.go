@@ -226,6 +226,9 @@ func (s *Service) CreateUser(ctx context.Context, a core.Actor, nu NewUser) (Use
 	case nu.Kind == KindBot && nu.OrgID == "":
 		return User{}, core.Invalid("org_id", "a bot belongs to an organisation")
 	}
+	if err := s.authorize(ctx, a, nu.OrgID, ObjectUser, ActionWrite, "identity.user.create", ""); err != nil {
+		return User{}, err
+	}
 	if err := checkLogin(nu.Login); err != nil {
 		return User{}, err
 	}
@@ -236,9 +239,6 @@ func (s *Service) CreateUser(ctx context.Context, a core.Actor, nu NewUser) (Use
 		if err := CheckPassword("password", nu.Password, nu.Login); err != nil {
 			return User{}, err
 		}
-	}
-	if err := s.authorize(ctx, a, nu.OrgID, ObjectUser, ActionWrite, "identity.user.create", ""); err != nil {
-		return User{}, err
 	}
 	now := s.clock.Now().Truncate(time.Millisecond)
 	if nu.ID == "" {
@@ -322,10 +322,10 @@ func (s *Service) SetPassword(ctx context.Context, a core.Actor, userID, passwor
 	if u.Kind == KindBot {
 		return core.Invalid("password", "bots sign in with tokens, not passwords")
 	}
-	if err := CheckPassword("password", password, u.Login); err != nil {
+	if err := s.authorize(ctx, a, u.OrgID, ObjectUser, ActionWrite, "identity.user.password_reset", userID); err != nil {
 		return err
 	}
-	if err := s.authorize(ctx, a, u.OrgID, ObjectUser, ActionWrite, "identity.user.password_reset", userID); err != nil {
+	if err := CheckPassword("password", password, u.Login); err != nil {
 		return err
 	}
 	hash, err := s.hash(ctx, password)
@@ -689,13 +689,15 @@ func (s *Service) CreateBot(ctx context.Context, a core.Actor, nb NewBot) (User,
 	if nb.OrgID == "" || !core.ValidID(nb.OrgID) {
 		return User{}, Token{}, "", core.Invalid("org_id", "a bot belongs to an organisation: org_id must be a valid id")
 	}
+	// Who may comes before what is valid: a refused caller learns nothing
+	// about the rules and always gets 403.
+	if err := s.authorize(ctx, a, nb.OrgID, ObjectBot, ActionWrite, "identity.bot.create", ""); err != nil {
+		return User{}, Token{}, "", err
+	}
 	if err := checkLogin(nb.Login); err != nil {
 		return User{}, Token{}, "", err
 	}
 	if err := checkDisplayName(nb.DisplayName); err != nil {
-		return User{}, Token{}, "", err
-	}
-	if err := s.authorize(ctx, a, nb.OrgID, ObjectBot, ActionWrite, "identity.bot.create", ""); err != nil {
 		return User{}, Token{}, "", err
 	}
 	now := s.clock.Now().Truncate(time.Millisecond)
