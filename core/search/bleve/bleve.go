@@ -12,7 +12,12 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/datetime/timestamp/milliseconds"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	bsearch "github.com/blevesearch/bleve/v2/search"
@@ -110,6 +115,20 @@ func initIndex(idx bleve.Index) (*Index, error) {
 	return &Index{idx: idx}, nil
 }
 
+// textAnalyzer is Bleve's cjk analyzer (Unicode word segmentation, CJK width
+// folding, lowercasing, CJK bigrams) followed by the English stop words of
+// Lucene's CJKAnalyzer, which Elasticsearch's built-in cjk analyzer applies.
+// Without them "bed 12 in ward 5" would require "in" on Bleve but not on
+// Elasticsearch, because every query word must match.
+const (
+	textAnalyzer = "rounds_cjk"
+	stopMap      = "rounds_cjk_stop"
+)
+
+var englishStopWords = []any{"a", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into",
+	"is", "it", "no", "not", "of", "on", "or", "s", "such", "t", "that", "the", "their", "then", "there",
+	"these", "they", "this", "to", "was", "will", "with", "www"}
+
 // newMapping indexes exactly the fields of search.Doc and nothing dynamic:
 // only what filters and hits need is stored (not the text, which may hold
 // patient details and lives in the database already).
@@ -123,7 +142,7 @@ func newMapping() mapping.IndexMapping {
 		return f
 	}
 	text := bleve.NewTextFieldMapping()
-	text.Analyzer = cjk.AnalyzerName
+	text.Analyzer = textAnalyzer
 	text.Store = false
 	text.IncludeInAll = false
 	text.IncludeTermVectors = false
@@ -144,8 +163,17 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt(fAt, at)
 
 	m := bleve.NewIndexMapping()
+	// Errors are impossible here: the configuration is fixed and only
+	// names components registered by the imports above.
+	_ = m.AddCustomTokenMap(stopMap, map[string]any{"type": tokenmap.Name, "tokens": englishStopWords})
+	_ = m.AddCustomTokenFilter(stopMap, map[string]any{"type": stop.Name, "stop_token_map": stopMap})
+	_ = m.AddCustomAnalyzer(textAnalyzer, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []any{cjk.WidthName, lowercase.Name, cjk.BigramName, stopMap},
+	})
 	m.DefaultMapping = doc
-	m.DefaultAnalyzer = cjk.AnalyzerName
+	m.DefaultAnalyzer = textAnalyzer
 	m.IndexDynamic = false
 	m.StoreDynamic = false
 	m.DocValuesDynamic = false
@@ -291,7 +319,7 @@ func (x *Index) Search(ctx context.Context, q search.Query) (search.Result, erro
 }
 
 func (x *Index) hasTerms(text string) bool {
-	a := x.idx.Mapping().AnalyzerNamed(cjk.AnalyzerName)
+	a := x.idx.Mapping().AnalyzerNamed(textAnalyzer)
 	return a == nil || len(a.Analyze([]byte(text))) > 0
 }
 

@@ -147,6 +147,7 @@ func testChineseBigrams(t *testing.T, idx search.Index) {
 		{"CT", []string{"m3"}},
 		{"头痛", nil},
 		{"胸痛两天", nil},
+		{"，。！", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.text, func(t *testing.T) {
@@ -171,6 +172,12 @@ func testEnglishWords(t *testing.T, idx search.Index) {
 		{"Handover", []string{"m3"}},
 		{"bed 12", []string{"m1"}},
 		{"ward 5", []string{"m2"}},
+		// English stop words are not required to appear.
+		{"the ECG", []string{"m1", "m2"}},
+		{"ECG on the ward", []string{"m2"}},
+		// Words that analyse to nothing find nothing (not everything).
+		{"the", nil},
+		{"?!", nil},
 		{"MRI", nil},
 	}
 	for _, c := range cases {
