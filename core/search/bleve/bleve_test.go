@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
+
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/search"
 	blevesearch "github.com/roundshq/rounds/core/search/bleve"
@@ -79,6 +81,17 @@ func TestOpenDirectories(t *testing.T) {
 		}
 		if b, _ := os.ReadFile(filepath.Join(dir, "notes.txt")); string(b) != "x" {
 			t.Error("foreign file was touched")
+		}
+	})
+	t.Run("index written by something else", func(t *testing.T) {
+		dir := t.TempDir() + "/other"
+		other, err := bleve.New(dir, bleve.NewIndexMapping())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = other.Close()
+		if _, err := blevesearch.Open(dir); !core.IsCode(err, core.EConflict) {
+			t.Fatalf("Open(other index) = %v, want %s", err, core.EConflict)
 		}
 	})
 	t.Run("no directory", func(t *testing.T) {
