@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,17 +16,28 @@ import (
 	"github.com/roundshq/rounds/approvals/sqlstore"
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/sqldb"
+	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
 )
 
-// benchEnv opens an SQLite database with the given synchronous mode (the
-// embedded default is "full").
-func benchEnv(b *testing.B, sync string) *env {
-	db, err := sqldb.Open(context.Background(), sqldb.Config{SQLitePath: filepath.Join(b.TempDir(), "bench.db"), Synchronous: sync})
-	if err != nil {
-		b.Fatal(err)
+// benchModes are the databases benchmarked: embedded SQLite with the
+// default synchronous=full and with normal, and PostgreSQL when
+// ROUNDS_TEST_POSTGRES is set.
+var benchModes = []string{"sqlite-full", "sqlite-normal", "postgres"}
+
+// benchEnv opens the database of a mode.
+func benchEnv(b *testing.B, mode string) *env {
+	var db *sqldb.DB
+	if mode == "postgres" {
+		db = sqldbtest.OpenPostgres(b)
+	} else {
+		var err error
+		db, err = sqldb.Open(context.Background(), sqldb.Config{SQLitePath: filepath.Join(b.TempDir(), "bench.db"), Synchronous: strings.TrimPrefix(mode, "sqlite-")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
 	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(context.Background(), sqlstore.Area, sqlstore.Migrations()); err != nil {
+	if err := sqlstore.Migrate(context.Background(), db); err != nil {
 		b.Fatal(err)
 	}
 	e := newEnvDB(b, db)
@@ -41,16 +53,18 @@ func benchEnv(b *testing.B, sync string) *env {
 
 var leaveForm = json.RawMessage(`{"reason":"family","amount":0,"period":{"start":"2026-03-02","end":"2026-03-03"}}`)
 
-// measure runs op b.N times on 8 goroutines and reports throughput and
-// latency percentiles.
-func measure(b *testing.B, unit string, op func(i int) error) {
+// measure runs op b.N times on 8 goroutines (8 people acting at once) and
+// reports throughput and latency percentiles.
+func measure(b *testing.B, unit string, op func(i int) error) { measureN(b, 8, unit, op) }
+
+func measureN(b *testing.B, clients int, unit string, op func(i int) error) {
 	lat := make([]time.Duration, b.N)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	start := time.Now()
-	for w := 0; w < 8; w++ {
+	for w := 0; w < clients; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -82,8 +96,8 @@ func measure(b *testing.B, unit string, op func(i int) error) {
 }
 
 func BenchmarkSubmit(b *testing.B) {
-	for _, mode := range []string{"full", "normal"} {
-		b.Run("sync="+mode, func(b *testing.B) {
+	for _, mode := range benchModes {
+		b.Run(mode, func(b *testing.B) {
 			e := benchEnv(b, mode)
 			ctx := as(nurse)
 			measure(b, "submissions", func(int) error {
@@ -95,8 +109,8 @@ func BenchmarkSubmit(b *testing.B) {
 }
 
 func BenchmarkApprove(b *testing.B) {
-	for _, mode := range []string{"full", "normal"} {
-		b.Run("sync="+mode, func(b *testing.B) {
+	for _, mode := range benchModes {
+		b.Run(mode, func(b *testing.B) {
 			e := benchEnv(b, mode)
 			reqs := make([]string, b.N)
 			for i := range reqs {
@@ -113,6 +127,25 @@ func BenchmarkApprove(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkApproveAlone is the latency of one action with nobody else
+// acting (one client), on the embedded default.
+func BenchmarkApproveAlone(b *testing.B) {
+	e := benchEnv(b, "sqlite-full")
+	reqs := make([]string, b.N)
+	for i := range reqs {
+		out, err := e.svc.Submit(as(nurse), approvals.SubmitInput{ActionID: core.NewID(), TemplateCode: "leave", Form: leaveForm})
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs[i] = out.RequestID
+	}
+	ctx := as(wardHead)
+	measureN(b, 1, "actions", func(i int) error {
+		_, err := e.svc.Approve(ctx, reqs[i], approvals.ActionInput{ActionID: core.NewID()})
+		return err
+	})
 }
 
 func cpuTime() time.Duration {

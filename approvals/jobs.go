@@ -2,10 +2,12 @@ package approvals
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/bus"
 )
 
 // DelegationInput sets a delegate for a period (e.g. while on leave).
@@ -201,4 +203,25 @@ func (s *Service) Tick(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// OnStaffLeft is a bus handler for orgchart.staff.left: it reads org_id and
+// user_id from the event and hands the leaver's open tasks over. Subscribe
+// it with bus.Subscribe("orgchart.staff.left", svc.OnStaffLeft). Events are
+// at most once, so the lead should also run HandOver for leavers found at
+// start-up if that matters; a second HandOver is harmless.
+func (s *Service) OnStaffLeft(ev bus.Event) {
+	var p struct {
+		OrgID  string `json:"org_id"`
+		UserID string `json:"user_id"`
+	}
+	if err := json.Unmarshal(ev.Data, &p); err != nil || p.OrgID == "" || p.UserID == "" {
+		s.log.Warn("approvals: unreadable staff-left event", "subject", ev.Subject, "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if n, err := s.HandOver(ctx, p.OrgID, p.UserID); err != nil {
+		s.log.Error("approvals: hand over a leaver's tasks", "user", p.UserID, "moved", n, "err", err)
+	}
 }

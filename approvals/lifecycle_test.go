@@ -392,6 +392,27 @@ func TestDelegationHandOverAndTick(t *testing.T) {
 		if n, err := e.svc.HandOver(as(admin), org, wardHead); err != nil || n != 0 {
 			t.Fatalf("second run moved %d: %v", n, err)
 		}
+		// The same through the bus, as the org chart announces a leaver.
+		req3 := e.submit(nurse, "t", map[string]any{}) // the departed ward head's step is skipped
+		if got := e.pending(req3); !slices.Equal(got, []string{doctor}) {
+			t.Fatalf("pending = %v", got)
+		}
+		sub, err := e.bus.Subscribe("orgchart.staff.left", e.svc.OnStaffLeft)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Stop()
+		e.dir.inactive[doctor] = true
+		if err := e.bus.Publish(bg(), "orgchart.staff.left", []byte(`{"org_id":"`+org+`","user_id":"`+doctor+`","status":"left"}`)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for !slices.Equal(e.pending(req3), []string{cardioHead}) {
+			if time.Now().After(deadline) {
+				t.Fatalf("after the staff-left event: pending %v", e.pending(req3))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	})
 	t.Run("reminder then escalation on the time limit", func(t *testing.T) {
 		e := newEnv(t)

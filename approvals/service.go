@@ -281,6 +281,19 @@ func (s *Service) Templates(ctx context.Context) ([]Template, error) {
 	return s.store.Templates(ctx, a.OrgID)
 }
 
+// TemplateVersions returns every version of a template, newest first (org
+// admins: the history of a form and its flows).
+func (s *Service) TemplateVersions(ctx context.Context, code string) ([]Template, error) {
+	a, err := s.actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authz.Authorize(ctx, a, a.OrgID, ObjTemplate, ActionAdmin); err != nil {
+		return nil, err
+	}
+	return s.store.TemplateVersions(ctx, a.OrgID, code)
+}
+
 // Template returns the newest version of a template, or version v when v > 0.
 func (s *Service) Template(ctx context.Context, code string, v int) (*Template, error) {
 	a, err := s.actor(ctx)

@@ -28,6 +28,7 @@ func (h *Handlers) Register(rt *httpapi.Router) {
 	route("GET", "/api/v1/approvals/templates", "List the newest version of every approval template", nil, httpapi.List[approvals.Template]{}, 0, h.listTemplates)
 	route("POST", "/api/v1/approvals/templates", "Create a template or a new version of one (admins)", approvals.TemplateInput{}, approvals.Template{}, http.StatusCreated, h.saveTemplate)
 	route("GET", "/api/v1/approvals/templates/{code}", "Get a template (newest version, or ?version=N)", nil, approvals.Template{}, 0, h.getTemplate)
+	route("GET", "/api/v1/approvals/templates/{code}/versions", "List every version of a template, newest first (admins)", nil, httpapi.List[approvals.Template]{}, 0, h.templateVersions)
 	route("PUT", "/api/v1/approvals/templates/{code}/flow", "Save a new flow for a template as a new version (admins)", approvals.Flow{}, approvals.Template{}, 0, h.saveFlow)
 
 	route("POST", "/api/v1/approvals/requests", "Submit an approval request", approvals.SubmitInput{}, approvals.Outcome{}, http.StatusCreated, h.submit)
@@ -90,6 +91,15 @@ func (h *Handlers) getTemplate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusOK, t)
+	return nil
+}
+
+func (h *Handlers) templateVersions(w http.ResponseWriter, r *http.Request) error {
+	ts, err := h.svc.TemplateVersions(r.Context(), r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, httpapi.List[approvals.Template]{Items: ts})
 	return nil
 }
 

@@ -141,7 +141,7 @@ func TestHTTPLifecycle(t *testing.T) {
 	c.fail(nurse, "POST", "/api/v1/approvals/templates", leaveTemplate(), 403, core.EForbidden, "")
 	var tmpl approvals.Template
 	c.ok(admin, "POST", "/api/v1/approvals/templates", leaveTemplate(), 201, &tmpl)
-	if tmpl.Version != 1 {
+	if tmpl.Version != 1 || tmpl.Code != "leave" {
 		t.Fatalf("template = %+v", tmpl)
 	}
 	bad := leaveTemplate()
@@ -149,6 +149,13 @@ func TestHTTPLifecycle(t *testing.T) {
 	bad.Flow.Nodes[1].Next = "b"
 	c.fail(admin, "PUT", "/api/v1/approvals/templates/leave/flow", bad.Flow, 400, core.EInvalid, "flow.nodes[3].branches[0].condition")
 	var list httpapi.List[approvals.Template]
+	c.ok(admin, "PUT", "/api/v1/approvals/templates/leave/flow", leaveTemplate().Flow, 200, nil)
+	c.ok(admin, "GET", "/api/v1/approvals/templates/leave/versions", nil, 200, &list)
+	if len(list.Items) != 2 || list.Items[0].Version != 2 {
+		t.Fatalf("versions = %+v", list)
+	}
+	c.fail(nurse, "GET", "/api/v1/approvals/templates/leave/versions", nil, 403, core.EForbidden, "")
+	c.fail(admin, "GET", "/api/v1/approvals/templates/nope/versions", nil, 404, core.ENotFound, "")
 	c.ok(nurse, "GET", "/api/v1/approvals/templates", nil, 200, &list)
 	if len(list.Items) != 1 {
 		t.Fatalf("templates = %+v", list)
