@@ -161,14 +161,20 @@ func (x *run) activate() error {
 			}
 		}
 		x.r.Activation++
-		for i, p := range people {
-			t := &Task{Node: id, StepIndex: x.r.Cursor, Activation: x.r.Activation, Order: i, AssigneeID: p, State: TaskPending}
-			if n.Mode == Sequential && i > 0 {
+		var assigned []string
+		for _, p := range people {
+			t := &Task{Node: id, StepIndex: x.r.Cursor, Activation: x.r.Activation, Order: len(assigned), AssigneeID: p, State: TaskPending}
+			if n.Mode == Sequential && len(assigned) > 0 {
 				t.State = TaskWaiting
 			}
 			if err := x.delegate(t); err != nil {
 				return err
 			}
+			// A delegate who is already an approver of this step decides once.
+			if slices.Contains(assigned, t.AssigneeID) {
+				continue
+			}
+			assigned = append(assigned, t.AssigneeID)
 			x.addTask(t)
 			if t.State == TaskPending {
 				x.startTask(t, n)

@@ -374,6 +374,24 @@ func TestDelegationHandOverAndTick(t *testing.T) {
 			t.Fatalf("after the leave: %v", got)
 		}
 	})
+	t.Run("a delegate already in the step decides once", func(t *testing.T) {
+		e := newEnv(t)
+		n := named(users(doctor, doctor2), "both")
+		n.Mode = approvals.Countersign
+		e.template(approvals.TemplateInput{Code: "t", Name: "T", Schema: simpleSchema, Flow: flowOf(n)})
+		now := e.clock.Now()
+		if _, err := e.svc.SetDelegation(as(doctor), approvals.DelegationInput{DelegateID: doctor2, Start: now.Add(-time.Hour), End: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		req := e.submit(nurse, "t", map[string]any{})
+		if got := e.pending(req); !slices.Equal(got, []string{doctor2}) {
+			t.Fatalf("pending = %v", got)
+		}
+		e.approve(doctor2, req)
+		if e.status(req) != approvals.StatusApproved {
+			t.Fatal("not approved")
+		}
+	})
 	t.Run("a leaver's tasks go to their manager", func(t *testing.T) {
 		e := newEnv(t)
 		threeSteps(e)
