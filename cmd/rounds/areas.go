@@ -65,6 +65,9 @@ func (a *App) wireAreas(ctx context.Context, c *coreParts) error {
 		return err
 	}
 	a.roles = rs
+	if err := rs.reconcile(ctx); err != nil {
+		return fmt.Errorf("role sync: %w", err)
+	}
 	orgcharthttp.New(org, nil).Register(a.router)
 
 	ar.roster = roster.New(rosterstore.New(a.db), org, c.authz, c.audit, nil, c.bus, core.SystemClock{})

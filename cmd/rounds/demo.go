@@ -32,10 +32,10 @@ func (a *App) LoadDemo(ctx context.Context) ([]demoLogin, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.roles.reconcile(ctx); err != nil {
+		return nil, fmt.Errorf("roles: %w", err)
+	}
 	for _, acc := range loaded.Accounts {
-		if err := a.roles.sync(ctx, acc.OrgID, acc.UserID); err != nil {
-			return nil, fmt.Errorf("roles of %s: %w", acc.Login, err)
-		}
 		if acc.SuggestedRole == authz.RoleOrgAdmin {
 			if err := a.grant(ctx, acc.OrgID, acc.UserID, authz.RoleOrgAdmin); err != nil {
 				return nil, err

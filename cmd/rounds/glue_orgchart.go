@@ -54,11 +54,38 @@ func (r roleSync) subscribe(b bus.Bus) (bus.Subscription, error) {
 	})
 }
 
+// reconcile brings every person's built-in roles in line with the org
+// chart: at start-up, and after anything whose per-person events a bounded bus
+// queue may have dropped.
+func (r roleSync) reconcile(ctx context.Context) error {
+	orgs, err := r.org.VisibleOrgs(ctx, core.SystemActor)
+	if err != nil {
+		return err
+	}
+	for _, o := range orgs {
+		staff, err := r.org.AllStaff(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		for _, p := range staff {
+			if err := r.apply(ctx, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (r roleSync) sync(ctx context.Context, orgID, userID string) error {
 	p, err := r.org.Person(ctx, orgID, userID)
 	if err != nil {
 		return err
 	}
+	return r.apply(ctx, p)
+}
+
+func (r roleSync) apply(ctx context.Context, p orgchart.Staff) error {
+	orgID, userID := p.OrgID, p.ID
 	held := map[string]bool{}
 	for _, role := range r.authz.RolesOf(orgID, userID) {
 		held[role] = true

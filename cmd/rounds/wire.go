@@ -72,7 +72,9 @@ func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
 		c.bus = b
 		a.checks = append(a.checks, readyCheck{"bus (nats)", b.Ping})
 	} else {
-		c.bus = inproc.New(inproc.WithLogger(a.log))
+		// A large import publishes one event per person: give each
+		// subscription room for a whole hospital.
+		c.bus = inproc.New(inproc.WithLogger(a.log), inproc.WithQueueSize(1<<16))
 		a.checks = append(a.checks, readyCheck{"bus (in-process)", c.bus.Ping})
 	}
 	a.closers = append(a.closers, c.bus.Close)

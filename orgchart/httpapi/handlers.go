@@ -428,6 +428,11 @@ func (h *Handlers) importCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Who may comes before what is valid: a refused caller gets 403, not a
+	// lesson in the file format.
+	if err := h.svc.CanImport(r.Context(), httpapi.Actor(r), p[0]); err != nil {
+		return err
+	}
 	mode := r.URL.Query().Get("mode")
 	if mode != "" && mode != "full" && mode != "partial" {
 		return core.Invalid("mode", "mode must be full (absent staff leave) or partial")
@@ -456,6 +461,9 @@ func (h *Handlers) syncLDAP(w http.ResponseWriter, r *http.Request) error {
 	}
 	dry, err := boolParam(r, "dry_run")
 	if err != nil {
+		return err
+	}
+	if err := h.svc.CanImport(r.Context(), httpapi.Actor(r), p[0]); err != nil {
 		return err
 	}
 	if h.LDAP == nil {

@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/authz"
+	"github.com/roundshq/rounds/orgchart"
+	"github.com/roundshq/rounds/roster"
+)
+
+// roles, in the order of the expectation strings below.
+var tableRoles = []string{"anonymous", "guest", "staff", "head nurse", "org admin", "other hospital's admin", "system admin"}
+
+// routeTable says, for every API route, what each role gets: 'y' allowed
+// (anything but 401/403), 'n' refused (403, or 404 where the object is hidden),
+// 'u' unauthenticated (401). Path parameters point at real objects of hospital
+// jcyy (the head nurse's ward, a nurse in it, a draft roster …). A request body,
+// when the route takes one, is {} — an allowed role then meets validation (400)
+// and nothing changes.
+//
+// TestEveryRouteIsInTheTable fails when a route is added without a row here.
+var routeTable = map[string]string{
+	//                                                             anon guest staff head admin other sys
+	"POST /api/v1/sessions":                                       "yyyyyyy",
+	"DELETE /api/v1/sessions/current":                             "uyyyyyy",
+	"GET /api/v1/sessions":                                        "uyyyyyy",
+	"DELETE /api/v1/sessions/{id}":                                "uyyyyyy",
+	"GET /api/v1/me":                                              "uyyyyyy",
+	"PUT /api/v1/me/password":                                     "uyyyyyy",
+	"GET /api/v1/me/tokens":                                       "uyyyyyy",
+	"POST /api/v1/me/tokens":                                      "uyyyyyy",
+	"DELETE /api/v1/me/tokens/{id}":                               "uyyyyyy",
+	"GET /api/v1/me/attendance/{month}":                           "unyyyyy",
+	"POST /api/v1/attendance/clock":                               "unyyyyy",
+	"GET /api/v1/audit/verify":                                    "unnnnny",
+	"POST /api/v1/bots/{id}/token":                                "unnnyyy",
+	"GET /api/v1/directory/search":                                "uyyyyyy",
+	"GET /api/v1/groups":                                          "unyyyyy",
+	"POST /api/v1/groups":                                         "unnnnny",
+	"PUT /api/v1/groups/{id}/sharing/{org}":                       "unnnyny",
+	"GET /api/v1/orgs":                                            "uyyyyyy",
+	"POST /api/v1/orgs":                                           "unnnnny",
+	"GET /api/v1/orgs/{org}/attendance/rules":                     "unyyyny",
+	"PUT /api/v1/orgs/{org}/attendance/rules":                     "unnnyny",
+	"GET /api/v1/orgs/{org}/audit":                                "unnnyny",
+	"GET /api/v1/orgs/{org}/audit/export":                         "unnnyny",
+	"POST /api/v1/orgs/{org}/bots":                                "unnnyny",
+	"GET /api/v1/orgs/{org}/departments":                          "unyyyyy",
+	"POST /api/v1/orgs/{org}/departments":                         "unnnyny",
+	"GET /api/v1/orgs/{org}/departments/{dept}/attendance/{month}": "unnyyny",
+	"GET /api/v1/orgs/{org}/departments/{dept}/attendance/{month}/export": "unnyyny",
+	"GET /api/v1/orgs/{org}/departments/{dept}/duty":               "unyyyny",
+	"GET /api/v1/orgs/{org}/departments/{dept}/roster-rules":       "unyyyny",
+	"PUT /api/v1/orgs/{org}/departments/{dept}/roster-rules":       "unnyyny",
+	"GET /api/v1/orgs/{org}/departments/{dept}/rosters":            "unyyyny",
+	"POST /api/v1/orgs/{org}/departments/{dept}/rosters":           "unnyyny",
+	"DELETE /api/v1/orgs/{org}/departments/{id}":                   "unnnyny",
+	"PATCH /api/v1/orgs/{org}/departments/{id}":                    "unnnyny",
+	"GET /api/v1/orgs/{org}/departments/{id}/members":              "unyyyyy",
+	"POST /api/v1/orgs/{org}/departments/{id}/move":                "unnnyny",
+	"GET /api/v1/orgs/{org}/directory/search":                      "uyyyyyy",
+	"GET /api/v1/orgs/{org}/duty-roles":                            "unyyyyy",
+	"PUT /api/v1/orgs/{org}/duty-roles":                            "unnnyny",
+	"POST /api/v1/orgs/{org}/import/csv":                           "unnnyny",
+	"GET /api/v1/orgs/{org}/roles":                                 "unnnyny",
+	"POST /api/v1/orgs/{org}/roles":                                "unnnyny",
+	"DELETE /api/v1/orgs/{org}/roles/{name}":                        "unnnyny",
+	"PUT /api/v1/orgs/{org}/roster-settings":                        "unnnyny",
+	"POST /api/v1/orgs/{org}/shift-patterns/{key}":                  "unnnyny",
+	"GET /api/v1/orgs/{org}/shifts":                                 "unyyyny",
+	"POST /api/v1/orgs/{org}/shifts":                                "unnnyny",
+	"PUT /api/v1/orgs/{org}/shifts/{id}":                            "unnnyny",
+	"GET /api/v1/orgs/{org}/staff":                                  "unyyyyy",
+	"POST /api/v1/orgs/{org}/staff":                                 "unnnyny",
+	"GET /api/v1/orgs/{org}/staff/{id}":                             "unyyyyy",
+	"PATCH /api/v1/orgs/{org}/staff/{id}":                           "unnnyny",
+	"POST /api/v1/orgs/{org}/staff/{id}/deactivate":                 "unnnyny",
+	"GET /api/v1/orgs/{org}/staff/{user}/attendance/{month}":        "unyyyny",
+	"PUT /api/v1/orgs/{org}/staff/{user}/roster-profile":            "unnyyny",
+	"POST /api/v1/orgs/{org}/sync/ldap":                             "unnnyny",
+	"GET /api/v1/orgs/{org}/users":                                  "unnnyny",
+	"POST /api/v1/orgs/{org}/users":                                 "unnnyny",
+	"GET /api/v1/orgs/{org}/users/{id}/roles":                       "unynyny",
+	"DELETE /api/v1/orgs/{org}/users/{id}/roles/{role}":             "unnnyny",
+	"PUT /api/v1/orgs/{org}/users/{id}/roles/{role}":                "unnnyny",
+	"GET /api/v1/roster-patterns":                                   "uyyyyyy",
+	"GET /api/v1/rosters/{id}":                                      "unnyyny",
+	"PUT /api/v1/rosters/{id}":                                      "unnyyny",
+	"POST /api/v1/rosters/{id}/publish":                             "unnyyny",
+	"GET /api/v1/rosters/{id}/versions":                             "unnyyny",
+	"GET /api/v1/users/{id}":                                        "unyyyny",
+	"POST /api/v1/users/{id}/deactivate":                            "unnnyny",
+	"PUT /api/v1/users/{id}/password":                               "unnnyny",
+	"POST /api/v1/users/{id}/reactivate":                            "unnnyny",
+}
+
+type tableFixture struct {
+	s       *testServer
+	tokens  map[string]string // role → bearer token ("" for anonymous)
+	orgID   string            // jcyy
+	ward    string            // the head nurse's ward
+	nurse   string            // a nurse on that ward (user id)
+	spare   string            // a member of staff the deactivation routes may end
+	emptyD  string            // an empty department the delete route may remove
+	shiftID string
+	roster  string
+	group   string
+}
+
+func newTableFixture(t *testing.T) *tableFixture {
+	s := startServer(t)
+	ctx := context.Background()
+	logins, err := s.app.LoadDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &tableFixture{s: s, tokens: map[string]string{}}
+	login := func(l string, pw ...string) (string, string) {
+		password := demoPassword
+		if len(pw) > 0 {
+			password = pw[0]
+		}
+		var ok struct {
+			Token string `json:"token"`
+			User  struct {
+				ID    string `json:"id"`
+				OrgID string `json:"org_id"`
+			} `json:"user"`
+		}
+		if code := s.do("POST", "/api/v1/sessions", "", map[string]string{"login": l, "password": password}, &ok); code != 201 {
+			t.Fatalf("login %s: %d", l, code)
+		}
+		return ok.Token, ok.User.ID
+	}
+	var headID string
+	f.tokens["org admin"], _ = login(logins[0].Login)
+	f.tokens["head nurse"], headID = login(logins[2].Login)
+	f.tokens["staff"], f.nurse = login(logins[4].Login)
+	f.tokens["other hospital's admin"], _ = login(logins[5].Login)
+	org := s.app.areas.org
+	head, err := org.Person(ctx, "", headID)
+	if err != nil {
+		// Person needs the org; find it through the account.
+		u, _ := s.app.core.identity.GetUser(ctx, core.SystemActor, headID)
+		head, err = org.Person(ctx, u.OrgID, headID)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.orgID, f.ward = head.OrgID, head.PrimaryDepartmentID
+	if _, err := s.app.CreateAccount(ctx, "", "root.admin", "系统管理员", "root admin password", authz.RoleSystemAdmin); err != nil {
+		t.Fatal(err)
+	}
+	f.tokens["system admin"], _ = login("root.admin", "root admin password")
+	if _, err := s.app.CreateAccount(ctx, f.orgID, "guest.visitor", "访客", "guest visitor password", authz.RoleGuest); err != nil {
+		t.Fatal(err)
+	}
+	f.tokens["guest"], _ = login("guest.visitor", "guest visitor password")
+
+	d, err := org.CreateDepartment(ctx, core.SystemActor, f.orgID, orgchart.NewDepartment{Name: "待撤销科室"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.emptyD = d.ID
+	spare, err := org.CreateStaff(ctx, core.SystemActor, f.orgID, orgchart.StaffInput{EmployeeNo: "99001", Name: "临时工", PrimaryDepartmentID: f.ward})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.spare = spare.ID
+	shifts, err := s.app.areas.roster.ApplyPattern(ctx, core.SystemActor, f.orgID, "three_shift")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.shiftID = shifts[0].ID
+	from, _ := roster.ParseDate("2026-12-01")
+	c, err := s.app.areas.roster.CreateRoster(ctx, core.SystemActor, f.orgID, f.ward, from, from+30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.roster = c.Roster.ID
+	groups, err := org.Groups(ctx, core.SystemActor)
+	if err != nil || len(groups) == 0 {
+		t.Fatalf("groups %v %d", err, len(groups))
+	}
+	f.group = groups[0].ID
+	return f
+}
+
+// path fills a route's parameters with the fixture's objects.
+func (f *tableFixture) path(method, pattern string) string {
+	id := core.NewID() // unknown object by default
+	switch {
+	case strings.Contains(pattern, "/departments/{id}") && method == "DELETE":
+		id = f.emptyD
+	case strings.Contains(pattern, "/departments/{id}"):
+		id = f.ward
+	case strings.HasSuffix(pattern, "/staff/{id}/deactivate"), strings.HasPrefix(pattern, "/api/v1/users/{id}/"):
+		id = f.spare
+	case strings.Contains(pattern, "/staff/{id}"), strings.Contains(pattern, "/users/{id}"):
+		id = f.nurse
+	case strings.Contains(pattern, "/shifts/{id}"):
+		id = f.shiftID
+	case strings.Contains(pattern, "/rosters/{id}"):
+		id = f.roster
+	case strings.Contains(pattern, "/groups/{id}"):
+		id = f.group
+	}
+	r := strings.NewReplacer("{org}", f.orgID, "{dept}", f.ward, "{user}", f.nurse, "{month}", "2026-12",
+		"{key}", "three_shift", "{role}", "guest", "{name}", "no-such-role", "{id}", id)
+	return r.Replace(pattern)
+}
+
+func (f *tableFixture) call(method, path, token string, withBody bool) (int, string) {
+	var body io.Reader
+	if withBody {
+		body = bytes.NewReader([]byte("{}"))
+	}
+	req, _ := http.NewRequest(method, f.s.srv.URL+path, body)
+	if withBody {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	return resp.StatusCode, string(b)
+}
+
+func TestEveryRouteByRole(t *testing.T) {
+	f := newTableFixture(t)
+	routes := f.s.app.router.Routes()
+	var failures []string
+	for _, r := range routes {
+		key := r.Method + " " + r.Path
+		want, ok := routeTable[key]
+		if !ok {
+			failures = append(failures, fmt.Sprintf("%s: no row in routeTable", key))
+			continue
+		}
+		if len(want) != len(tableRoles) {
+			t.Fatalf("%s: expectation %q has %d roles, want %d", key, want, len(want), len(tableRoles))
+		}
+		withBody := r.Request != nil
+		for i, role := range tableRoles {
+			token := f.tokens[role]
+			if key == "DELETE /api/v1/sessions/current" && token != "" {
+				// Signing out ends the session: use a throwaway one.
+				token = f.freshToken(t, role)
+			}
+			code, body := f.call(r.Method, f.path(r.Method, r.Path), token, withBody)
+			got := 'y'
+			switch {
+			case code == 401:
+				got = 'u'
+			case code == 403:
+				got = 'n'
+			case code == 404 && want[i] == 'n':
+				got = 'n' // hidden is as good as refused
+			}
+			if byte(got) != want[i] {
+				failures = append(failures, fmt.Sprintf("%-70s %-24s want %c got %d %s", key, role, want[i], code, oneLine(body)))
+			}
+		}
+	}
+	if len(failures) > 0 {
+		t.Errorf("%d route × role mismatches:\n%s", len(failures), strings.Join(failures, "\n"))
+	}
+}
+
+func (f *tableFixture) freshToken(t *testing.T, role string) string {
+	logins := map[string]string{}
+	_ = logins
+	var me struct {
+		Login string `json:"login"`
+	}
+	if code := f.s.do("GET", "/api/v1/me", f.tokens[role], nil, &me); code != 200 {
+		t.Fatalf("me for %s: %d", role, code)
+	}
+	pw := demoPassword
+	switch role {
+	case "system admin":
+		pw = "root admin password"
+	case "guest":
+		pw = "guest visitor password"
+	}
+	var ok struct {
+		Token string `json:"token"`
+	}
+	if code := f.s.do("POST", "/api/v1/sessions", "", map[string]string{"login": me.Login, "password": pw}, &ok); code != 201 {
+		t.Fatalf("fresh login %s: %d", role, code)
+	}
+	return ok.Token
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	var m map[string]any
+	if json.Unmarshal([]byte(s), &m) == nil {
+		if msg, ok := m["message"].(string); ok {
+			return fmt.Sprint(m["code"], ": ", msg)
+		}
+	}
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	return s
+}
