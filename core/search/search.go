@@ -52,8 +52,10 @@ type Hit struct {
 	ID       string
 	Scope    string
 	AuthorID string
-	At       time.Time
-	Score    float64
+	At       time.Time // to the millisecond, in UTC
+	// Score is the backend's relevance (TF-IDF on Bleve, BM25 on
+	// Elasticsearch): comparable only within one result, 0 without Text.
+	Score float64
 }
 
 // Result is one page of hits.

@@ -370,6 +370,9 @@ func testHitFields(t *testing.T, idx search.Index) {
 			if text != "" && h.Score <= 0 {
 				t.Errorf("score %v for a text match, want > 0", h.Score)
 			}
+			if text == "" && h.Score != 0 {
+				t.Errorf("score %v without text, want 0", h.Score)
+			}
 		})
 	}
 }
