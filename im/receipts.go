@@ -60,9 +60,10 @@ func (s *Service) MarkRead(ctx context.Context, a core.Actor, convID string, seq
 	return rp, nil
 }
 
-// queueReceipt coalesces read-position changes per conversation; the first
-// change in a quiet conversation starts the window, and everything that
-// arrives within it leaves in one event.
+// queueReceipt coalesces read-position changes per conversation. The first
+// change starts the window; what arrives within it — and while its batch is
+// being written — leaves together, so there is at most one receipts event
+// per conversation per window however many members read.
 func (s *Service) queueReceipt(convID, userID string, seq int64) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
@@ -77,9 +78,25 @@ func (s *Service) queueReceipt(convID, userID string, seq int64) {
 	if seq > byUser[userID] {
 		byUser[userID] = seq
 	}
-	if !s.flushing {
-		s.flushing = true
-		s.timer = time.AfterFunc(s.cfg.ReceiptWindow, func() { s.FlushReceipts(context.Background()) })
+	if !s.scheduled {
+		s.scheduleLocked()
+	}
+}
+
+func (s *Service) scheduleLocked() {
+	s.scheduled = true
+	s.inflight.Add(1)
+	s.timer = time.AfterFunc(s.cfg.ReceiptWindow, s.timerFlush)
+}
+
+func (s *Service) timerFlush() {
+	defer s.inflight.Done()
+	s.FlushReceipts(context.Background())
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	s.scheduled = false
+	if len(s.pending) > 0 && !s.closed {
+		s.scheduleLocked()
 	}
 }
 
@@ -88,20 +105,20 @@ func (s *Service) queueReceipt(convID, userID string, seq int64) {
 func (s *Service) Close(ctx context.Context) {
 	s.rmu.Lock()
 	s.closed = true
-	if s.timer != nil {
-		s.timer.Stop()
+	if s.timer != nil && s.timer.Stop() {
+		s.inflight.Done() // the stopped timer's flush will never run
 	}
 	s.rmu.Unlock()
+	s.inflight.Wait() // a flush already running finishes first
 	s.FlushReceipts(ctx)
 }
 
 // FlushReceipts writes the pending receipt batches now (one event per
-// conversation). It runs on a timer; tests and shutdown call it directly.
+// conversation). The window timer calls it; tests and shutdown may too.
 func (s *Service) FlushReceipts(ctx context.Context) {
 	s.rmu.Lock()
 	pending := s.pending
 	s.pending = map[string]map[string]int64{}
-	s.flushing = false
 	s.rmu.Unlock()
 	for convID, byUser := range pending {
 		rc := ReceiptsChange{ConversationID: convID}

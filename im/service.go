@@ -118,11 +118,12 @@ type Service struct {
 	managers Managers
 	files    files.Store
 
-	rmu      sync.Mutex
-	pending  map[string]map[string]int64 // conversation → user → read seq, not yet published
-	flushing bool
-	closed   bool
-	timer    *time.Timer
+	rmu       sync.Mutex
+	pending   map[string]map[string]int64 // conversation → user → read seq, not yet published
+	scheduled bool                        // a window timer is running or its batch is being written
+	closed    bool
+	timer     *time.Timer
+	inflight  sync.WaitGroup // timer-started flushes
 }
 
 // NewService returns a service.
