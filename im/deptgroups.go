@@ -15,7 +15,35 @@ const (
 	SubjectStaffLeft    = "orgchart.staff.left"
 	SubjectStaffMoved   = "orgchart.staff.moved"
 	SubjectStaffUpdated = "orgchart.staff.updated"
+	SubjectDeptMoved    = "orgchart.department.moved"
 )
+
+// DepartmentChange is how im reads orgchart.department.moved.
+type DepartmentChange struct {
+	OrgID        string `json:"org_id"`
+	DepartmentID string `json:"department_id"`
+}
+
+// HandleDepartmentMoved reconciles the groups a moved department can affect:
+// every subtree group of the organisation (the department may have left or
+// entered its subtree) and the groups bound to the department itself.
+func (s *Service) HandleDepartmentMoved(ctx context.Context, ch DepartmentChange) error {
+	if ch.OrgID == "" {
+		return core.Invalid("org_id", "a department event needs org_id")
+	}
+	gs, err := s.store.DepartmentGroups(ctx, ch.OrgID)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		if g.Subtree || g.DepartmentID == ch.DepartmentID {
+			if err := s.Reconcile(ctx, g.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // StaffChange is how im reads the org chart's staff events (its own
 // decoding struct: im does not import orgchart).
@@ -163,7 +191,8 @@ func (s *Service) HandleStaffChange(ctx context.Context, subject string, ch Staf
 	return nil
 }
 
-// FollowOrgChart subscribes to the org chart's staff events on b. Stop the
+// FollowOrgChart subscribes to the org chart's staff events and department
+// moves on b. Stop the
 // returned subscriptions on shutdown.
 func (s *Service) FollowOrgChart(b bus.Bus) ([]bus.Subscription, error) {
 	var subs []bus.Subscription
@@ -187,5 +216,21 @@ func (s *Service) FollowOrgChart(b bus.Bus) ([]bus.Subscription, error) {
 		}
 		subs = append(subs, sub)
 	}
-	return subs, nil
+	sub, err := b.Subscribe(SubjectDeptMoved, func(ev bus.Event) {
+		var ch DepartmentChange
+		if err := json.Unmarshal(ev.Data, &ch); err != nil {
+			s.log.Warn("im: unreadable org-chart event", "subject", ev.Subject, "err", err)
+			return
+		}
+		if err := s.HandleDepartmentMoved(context.Background(), ch); err != nil {
+			s.log.Warn("im: following a department move failed; the start-up reconcile repairs it", "department_id", ch.DepartmentID, "err", err)
+		}
+	})
+	if err != nil {
+		for _, x := range subs {
+			_ = x.Stop()
+		}
+		return nil, err
+	}
+	return append(subs, sub), nil
 }

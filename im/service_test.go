@@ -417,7 +417,15 @@ func TestDepartmentGroupsFollowTheOrgChart(t *testing.T) {
 		}
 		want(ward.ID, c)
 		want(g.ID, a, b, c)
-		// The leaver got a personal conversation.left event.
+		// Ward 5 moves out of nursing: the subtree group loses its staff.
+		e.dir.SetParent("ward5", "surgery")
+		if err := svc.HandleDepartmentMoved(ctx, im.DepartmentChange{OrgID: "org", DepartmentID: "ward5"}); err != nil {
+			t.Fatal(err)
+		}
+		want(g.ID, a, b)
+		want(ward.ID, c)
+		// c got a personal conversation.left for each group they left: two
+		// when leaving the hospital, one when ward 5 left the nursing subtree.
 		evs, _, err := svc.EventsSince(ctx, actor(c), 0, 100)
 		if err != nil {
 			t.Fatal(err)
@@ -428,8 +436,8 @@ func TestDepartmentGroupsFollowTheOrgChart(t *testing.T) {
 				left++
 			}
 		}
-		if left != 2 {
-			t.Fatalf("conversation.left events for the leaver: %d, want 2", left)
+		if left != 3 {
+			t.Fatalf("conversation.left events for the leaver: %d, want 3", left)
 		}
 	})
 }
