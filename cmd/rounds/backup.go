@@ -118,7 +118,7 @@ func cmdBackup(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	t, closeTarget, err := openBackupTarget(ctx, cfg, coreMigrations())
+	t, closeTarget, err := openBackupTarget(ctx, cfg, allMigrations())
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func cmdRestore(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	t, closeTarget, err := openBackupTarget(ctx, cfg, coreMigrations())
+	t, closeTarget, err := openBackupTarget(ctx, cfg, allMigrations())
 	if err != nil {
 		return err
 	}

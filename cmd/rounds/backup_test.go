@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/config"
 	"github.com/roundshq/rounds/core/files"
 	"github.com/roundshq/rounds/core/files/localdisk"
 	miniofiles "github.com/roundshq/rounds/core/files/minio"
@@ -45,7 +46,7 @@ DROP TABLE ward_ledger;
 `)},
 }}
 
-func testMigrations() []migration { return append(coreMigrations(), wardLedger) }
+func testMigrations() []migration { return append(allMigrations(), wardLedger) }
 
 // installation is one Rounds installation's storage: a database (SQLite
 // file or PostgreSQL schema) and a file store, reopenable after a restore.
@@ -558,11 +559,11 @@ func TestBackupCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg, closeTarget, err := openBackupTarget(ctx, cfg, coreMigrations())
+	tg, closeTarget, err := openBackupTarget(ctx, cfg, allMigrations())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range coreMigrations() {
+	for _, m := range allMigrations() {
 		if err := tg.db.Migrate(ctx, m.area, m.fs); err != nil {
 			t.Fatal(err)
 		}
@@ -599,7 +600,7 @@ func TestBackupCommand(t *testing.T) {
 	}
 	writeConfig(freeAddr)
 
-	tg, closeTarget, err = openBackupTarget(ctx, cfg, coreMigrations())
+	tg, closeTarget, err = openBackupTarget(ctx, cfg, allMigrations())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -610,7 +611,7 @@ func TestBackupCommand(t *testing.T) {
 	if code, out := run("restore", "-config", cfgFile, archive); code != 0 || !strings.Contains(out, "restored") {
 		t.Fatalf("restore: %d %s", code, out)
 	}
-	tg, closeTarget, err = openBackupTarget(ctx, cfg, coreMigrations())
+	tg, closeTarget, err = openBackupTarget(ctx, cfg, allMigrations())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -797,5 +798,71 @@ func TestBackupRestorePostgresPublicSchema(t *testing.T) {
 	}
 	if got := snapshot(t, in.open()); !reflect.DeepEqual(got, want) {
 		t.Fatalf("restored state differs\n got: %v\nwant: %v", got, want)
+	}
+}
+
+// TestBackupOfRunningDemoServer backs up a whole node — every area's tables,
+// loaded with the demo hospital group — while it serves, then restores it
+// after the node has moved on and stopped.
+func TestBackupOfRunningDemoServer(t *testing.T) {
+	for _, d := range dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			var cfg config.Config
+			s := startServer(t, func(c *config.Config) {
+				if d == sqldb.Postgres {
+					c.Database.PostgresDSN = sqldbtest.PostgresDSN(t)
+				}
+				cfg = *c
+			})
+			if _, err := s.app.LoadDemo(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tg, closeTarget, err := openBackupTarget(ctx, cfg, allMigrations())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeTarget()
+			putFile(t, tg.files, "apps/ward-round-2.1.zip", "PK app bundle", "application/zip")
+			archive := filepath.Join(t.TempDir(), "node.tar.gz")
+			m, err := writeBackupFile(ctx, tg, archive, backupOptions{TempDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mg := range allMigrations() {
+				if m.Schemas[mg.area] == 0 {
+					t.Errorf("manifest has no schema version for area %s: %v", mg.area, m.Schemas)
+				}
+			}
+			want := snapshot(t, tg)
+
+			if _, err := s.app.CreateAccount(ctx, "", "night-admin", "夜班 管理员", "a long enough passphrase 2026", "system_admin"); err != nil {
+				t.Fatal(err)
+			}
+			if reflect.DeepEqual(snapshot(t, tg), want) {
+				t.Fatal("the new account must change the database")
+			}
+			s.srv.Close()
+			if err := s.app.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := restoreBackup(ctx, tg, archive); err != nil {
+				t.Fatal(err)
+			}
+			tg2, close2, err := openBackupTarget(ctx, cfg, allMigrations())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer close2()
+			if got := snapshot(t, tg2); !reflect.DeepEqual(got, want) {
+				t.Fatalf("restored state differs\n got: %v\nwant: %v", got, want)
+			}
+			// The restored node starts.
+			app, err := Build(ctx, cfg, io.Discard)
+			if err != nil {
+				t.Fatalf("start after restore: %v", err)
+			}
+			app.Close()
+		})
 	}
 }
