@@ -169,6 +169,9 @@ func (s *Service) mayEdit(ctx context.Context, a core.Actor, orgID, deptID strin
 	if err := s.authz.Authorize(ctx, a, orgID, "roster.roster", "write"); err != nil {
 		return err
 	}
+	if err := s.inOrg(ctx, orgID, deptID); err != nil {
+		return err
+	}
 	if a.IsSystem() || s.authz.Authorize(ctx, a, orgID, "roster.settings", "write") == nil {
 		return nil // org admin
 	}
@@ -182,6 +185,14 @@ func (s *Service) mayEdit(ctx context.Context, a core.Actor, orgID, deptID strin
 		}
 	}
 	return core.Errorf(core.EForbidden, "only the head of this department (or above) edits its roster")
+}
+
+// inOrg refuses a department that is not orgID's: an admin of one hospital
+// passing another hospital's department id under their own organisation
+// meets ENotFound, not an empty answer or rules filed under a foreign id.
+func (s *Service) inOrg(ctx context.Context, orgID, deptID string) error {
+	_, err := s.dir.IsInSubtree(ctx, orgID, deptID, deptID)
+	return err
 }
 
 // headedBy returns the departments a person heads (among the ones they belong to).
@@ -297,6 +308,9 @@ func (s *Service) SetRules(ctx context.Context, a core.Actor, orgID, deptID stri
 // Rules returns a ward's rule set (the defaults until one is set).
 func (s *Service) Rules(ctx context.Context, a core.Actor, orgID, deptID string) (RuleSet, error) {
 	if err := s.authz.Authorize(ctx, a, orgID, "roster.roster", "read"); err != nil {
+		return RuleSet{}, err
+	}
+	if err := s.inOrg(ctx, orgID, deptID); err != nil {
 		return RuleSet{}, err
 	}
 	return s.rules(ctx, orgID, deptID)
@@ -532,6 +546,9 @@ func (s *Service) List(ctx context.Context, a core.Actor, orgID, deptID string, 
 	if err := s.authz.Authorize(ctx, a, orgID, "roster.roster", "read"); err != nil {
 		return nil, err
 	}
+	if err := s.inOrg(ctx, orgID, deptID); err != nil {
+		return nil, err
+	}
 	return s.store.Rosters(ctx, orgID, deptID, from, to)
 }
 
@@ -576,6 +593,9 @@ func (s *Service) OnDuty(ctx context.Context, orgID, deptID string, t time.Time)
 // WhoIsOnDuty is OnDuty for a signed-in reader.
 func (s *Service) WhoIsOnDuty(ctx context.Context, a core.Actor, orgID, deptID string, t time.Time) (Duty, error) {
 	if err := s.authz.Authorize(ctx, a, orgID, "roster.roster", "read"); err != nil {
+		return Duty{}, err
+	}
+	if err := s.inOrg(ctx, orgID, deptID); err != nil {
 		return Duty{}, err
 	}
 	return s.OnDuty(ctx, orgID, deptID, t)
