@@ -35,12 +35,19 @@ const (
 	fAuthorID = "author_id"
 	fText     = "text"
 	fAt       = "at"
+	fAtKey    = "at_key" // sort key: zero-padded ms since minSortAt
 )
+
+// minSortAt is below every valid Doc.At (search.CheckDocs), so at_key is
+// never negative and sorts as a string in time order.
+var minSortAt = time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+
+func atKey(ms int64) string { return fmt.Sprintf("%015d", ms-minSortAt) }
 
 // mappingVersion is recorded in the index. Opening an index written with
 // another mapping fails with a message asking for `rounds reindex`, instead
 // of silently searching fields that are analysed differently.
-const mappingVersion = "rounds-search-1"
+const mappingVersion = "rounds-search-2"
 
 var mappingKey = []byte("rounds_mapping_version")
 
@@ -152,7 +159,12 @@ func newMapping() mapping.IndexMapping {
 	at.DateFormat = milliseconds.Name // stored and returned as exact Unix ms
 	at.Store = true
 	at.IncludeInAll = false
-	at.DocValues = true // sorting
+	// A date field indexes 16 prefix-coded terms per value for range
+	// queries; sorting on its doc values decodes them all for every hit.
+	// Sorting on a one-term keyword is several times cheaper.
+	at.DocValues = false
+	atSort := keyword(false)
+	atSort.DocValues = true
 
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt(fKind, keyword(false))
@@ -161,6 +173,7 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt(fAuthorID, keyword(true))
 	doc.AddFieldMappingsAt(fText, text)
 	doc.AddFieldMappingsAt(fAt, at)
+	doc.AddFieldMappingsAt(fAtKey, atSort)
 
 	m := bleve.NewIndexMapping()
 	// Errors are impossible here: the configuration is fixed and only
@@ -201,6 +214,7 @@ func (x *Index) Put(ctx context.Context, docs ...search.Doc) error {
 			fAuthorID: d.AuthorID,
 			fText:     d.Text,
 			fAt:       strconv.FormatInt(search.Millis(d.At), 10),
+			fAtKey:    atKey(search.Millis(d.At)),
 		})
 		if err != nil {
 			return core.Wrap(err, "index doc %s", d.ID)
@@ -292,7 +306,7 @@ func (x *Index) Search(ctx context.Context, q search.Query) (search.Result, erro
 	}
 	req.SortByCustom(bsearch.SortOrder{
 		&bsearch.SortScore{Desc: true},
-		&bsearch.SortField{Field: fAt, Desc: true, Type: bsearch.SortFieldAsDate},
+		&bsearch.SortField{Field: fAtKey, Desc: true, Type: bsearch.SortFieldAsString},
 		&bsearch.SortDocID{},
 	})
 	req.Fields = []string{fScope, fAuthorID, fAt}
