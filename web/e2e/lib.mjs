@@ -46,7 +46,7 @@ export async function newPage(browser, viewport = DESKTOP, opts = {}) {
 
 /** Does the server answer this API route (anything but a 404 "no API route")? */
 export async function hasRoute(method, path) {
-  const res = await fetch(baseURL + path, { method, headers: { 'Content-Type': 'application/json' }, body: method === 'GET' ? undefined : '{}' });
+  const res = await fetch(baseURL + path, { method, headers: { 'Content-Type': 'application/json' }, body: method === 'GET' ? undefined : '{}', signal: AbortSignal.timeout(10000) });
   if (res.status !== 404) return true;
   const body = await res.json().catch(() => ({}));
   return !/no API route/.test(body.message || '');

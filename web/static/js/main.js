@@ -74,6 +74,9 @@ function signedIn(user) {
   session.user = user;
   people.remember(user.id, { name: user.display_name || user.login });
   session.socket = new Socket('/api/v1/ws');
+  // The socket was closed for good (the person left): let the API confirm
+  // and send them to the sign-in page.
+  session.socket.on('unauthenticated', () => { get('/api/v1/me').catch(() => {}); });
   session.socket.start();
   resetViews();
   shell();

@@ -116,8 +116,9 @@ export class Socket extends Emitter {
       this.requests.clear();
       if (this.stopped) return;
       this.setState('closed');
-      // 4401: the session is gone; the API calls will send us to sign-in.
-      if (e.code === 4401 || e.code === 1008) this.emit('unauthenticated');
+      // 4003: this person may no longer use chat (they left the
+      // organisation); the API calls will say so and send them to sign-in.
+      if (e.code === 4003) { this.emit('unauthenticated'); return; }
       this.scheduleReconnect();
     };
     ws.onerror = () => { /* onclose follows */ };

@@ -98,6 +98,7 @@ export const en = {
   'chat.ding.reminder': 'reminder',
   'chat.ding.open': 'Open',
   'chat.ding.nobody': 'An urgent message needs at least one recipient',
+  'chat.ding.escalated': '{n} still unacknowledged — escalated to you',
   'chat.typing': '{names} is typing…',
   'chat.left': 'You are no longer in this conversation',
 

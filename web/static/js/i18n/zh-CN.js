@@ -98,6 +98,7 @@ export const zh = {
   'chat.ding.reminder': '再次提醒',
   'chat.ding.open': '查看',
   'chat.ding.nobody': '紧急消息需要至少一位接收人',
+  'chat.ding.escalated': '{n} 人仍未确认，已升级给你',
   'chat.typing': '{names} 正在输入…',
   'chat.left': '你已不在该会话中',
 

@@ -681,7 +681,7 @@ export class ChatView {
    * A DING (or its reminder) for me: a banner that stays until I acknowledge
    * or open it, wherever I am in the app, and a desktop notification.
    */
-  onDing(notice, reminder) {
+  onDing(notice, reminder, escalated = false) {
     const m = notice.message;
     if (!m || !m.id) return;
     this.applyMessage(m);
@@ -693,8 +693,10 @@ export class ChatView {
       h('span', { class: 'ding' }, t('chat.urgent')),
       h('span', { class: 'ding-text' },
         h('strong', null, people.name(m.sender_id)), reminder ? ' · ' + t('chat.ding.reminder') : '', ': ', m.text || t('chat.kind.' + m.kind)),
-      h('button', { type: 'button', class: 'primary small', 'data-testid': 'ding-ack', onclick: (e) => this.acknowledge(e.currentTarget, m) }, t('chat.ack')),
-      h('a', { class: 'button small', href: '#/chat/' + encodeURIComponent(m.conversation_id), onclick: () => {} }, t('chat.ding.open')));
+      escalated
+        ? h('span', { class: 'muted small-text' }, t('chat.ding.escalated', { n: (notice.unacked || []).length }))
+        : h('button', { type: 'button', class: 'primary small', 'data-testid': 'ding-ack', onclick: (e) => this.acknowledge(e.currentTarget, m) }, t('chat.ack')),
+      h('a', { class: 'button small', href: '#/chat/' + encodeURIComponent(m.conversation_id), onclick: () => { if (escalated) banner.remove(); } }, t('chat.ding.open')));
     let host = document.querySelector('.ding-host');
     if (!host) { host = h('div', { class: 'ding-host' }); document.body.appendChild(host); }
     host.appendChild(banner);
@@ -1023,8 +1025,11 @@ export class ChatView {
     on(sock, 'presence', (f) => this.onPresence(f.online));
     on(sock, 'ready', () => {
       // After a drop the server has replayed what we missed from our
-      // position; the list is refreshed too so unread counts are exact.
-      if (opened) this.loadConversations();
+      // position. The list is (re)loaded after every ready: on the first
+      // connection there is no replay, so a message sent between the first
+      // list load and the socket going live is picked up here; the seq
+      // guards keep counts from doubling.
+      if (opened || this.convs.size || this.loadedList) this.loadConversations();
       opened = true;
     });
     on(sock, 'resync', () => this.resync());
@@ -1088,7 +1093,7 @@ export class ChatView {
       }
       case 'ding': this.onDing(d, false); break;
       case 'ding.reminder': this.onDing(d, true); break;
-      case 'ding.escalated': this.onDing(d, true); break;
+      case 'ding.escalated': this.onDing(d, true, true); break;
       case 'ding.ack': this.onDingAck(d); break;
       case 'member.prefs': {
         const c = this.convs.get(d.conversation_id);
