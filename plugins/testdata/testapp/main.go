@@ -9,8 +9,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/roundshq/rounds/plugins/sdk"
 )
@@ -114,6 +116,20 @@ func (a *app) OnCommand(ctx context.Context, c sdk.Command) (string, error) {
 			counts[code(err)]++
 		}
 		return fmt.Sprintf("ok=%d rate_limited=%d", counts["ok"], counts["rate_limited"]), nil
+	case "bench":
+		// Times n host-API calls that pass the permission check and
+		// reports p50 and p99 in nanoseconds.
+		n, _ := strconv.Atoi(arg(0))
+		d := make([]time.Duration, n)
+		for i := range d {
+			t0 := time.Now()
+			if _, err := a.host.Staff(ctx, "icu"); err != nil {
+				return code(err), nil
+			}
+			d[i] = time.Since(t0)
+		}
+		slices.Sort(d)
+		return fmt.Sprintf("%d %d", d[n/2], d[n*99/100]), nil
 	case "misbehave":
 		a.misbehave()
 		return "survived", nil
