@@ -3,6 +3,7 @@ package approvals_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -303,8 +304,14 @@ func newEnvDB(t testing.TB, db *sqldb.DB) *env {
 	return e
 }
 
+// newEnv uses SQLite, or PostgreSQL when ROUNDS_APPROVALS_TEST_DB=postgres
+// (to run every service test on PostgreSQL as well; the store contract and
+// the concurrency tests run on both databases always).
 func newEnv(t testing.TB) *env {
-	return newEnvDB(t, sqldbtest.OpenSQLite(t, sqldbtest.Migration{Area: sqlstore.Area, FS: sqlstore.Migrations()}))
+	if os.Getenv("ROUNDS_APPROVALS_TEST_DB") == "postgres" {
+		return newEnvDB(t, sqldbtest.OpenPostgres(t, migrations()...))
+	}
+	return newEnvDB(t, sqldbtest.OpenSQLite(t, migrations()...))
 }
 
 func migrations() []sqldbtest.Migration {
