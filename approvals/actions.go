@@ -102,7 +102,11 @@ func (s *Service) actAs(ctx context.Context, a core.Actor, requestID, actionID, 
 	for attempt := 0; ; attempt++ {
 		var out Outcome
 		var x *run
-		err := s.store.Update(ctx, func(tx Tx) error {
+		// Once an action runs in the transaction it finishes: a client that
+		// hangs up must not interrupt statements on a shared writer.
+		ctx := context.WithoutCancel(ctx)
+		ctx = context.WithoutCancel(ctx) // see actAs
+	err := s.store.Update(ctx, func(tx Tx) error {
 			if actionID != "" {
 				o, err := tx.Outcome(ctx, a.OrgID, a.UserID, actionID)
 				if err != nil {

@@ -393,6 +393,7 @@ func (s *Service) submitOnce(ctx context.Context, a core.Actor, in SubmitInput, 
 	var x *run
 	rc := *r
 	r = &rc
+	ctx = context.WithoutCancel(ctx) // see actAs
 	err := s.store.Update(ctx, func(tx Tx) error {
 		if o, err := tx.Outcome(ctx, a.OrgID, a.UserID, in.ActionID); err != nil || o != nil {
 			if o != nil {
