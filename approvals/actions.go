@@ -106,7 +106,7 @@ func (s *Service) actAs(ctx context.Context, a core.Actor, requestID, actionID, 
 		// hangs up must not interrupt statements on a shared writer.
 		ctx := context.WithoutCancel(ctx)
 		ctx = context.WithoutCancel(ctx) // see actAs
-	err := s.store.Update(ctx, func(tx Tx) error {
+		err := s.store.Update(ctx, func(tx Tx) error {
 			if actionID != "" {
 				o, err := tx.Outcome(ctx, a.OrgID, a.UserID, actionID)
 				if err != nil {
