@@ -8,6 +8,10 @@ import (
 	attendancehttp "github.com/roundshq/rounds/attendance/httpapi"
 	attendancestore "github.com/roundshq/rounds/attendance/sqlstore"
 	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/im"
+	imhttp "github.com/roundshq/rounds/im/httpapi"
+	imstore "github.com/roundshq/rounds/im/sqlstore"
+	imws "github.com/roundshq/rounds/im/ws"
 	"github.com/roundshq/rounds/orgchart"
 	orgcharthttp "github.com/roundshq/rounds/orgchart/httpapi"
 	orgchartstore "github.com/roundshq/rounds/orgchart/sqlstore"
@@ -21,12 +25,15 @@ type areas struct {
 	org        *orgchart.Service
 	roster     *roster.Service
 	attendance *attendance.Service
+	im         *im.Service
+	hub        *imws.Hub
 }
 
 // areaMigrations are the schema migrations of every area, applied at start.
 func areaMigrations() []migration {
 	return []migration{
 		{orgchartstore.Area, orgchartstore.Migrations()},
+		{imstore.Area, imstore.Migrations()},
 		{rosterstore.Area, rosterstore.Migrations()},
 		{attendancestore.Area, attendancestore.Migrations()},
 	}
@@ -75,6 +82,40 @@ func (a *App) wireAreas(ctx context.Context, c *coreParts) error {
 
 	ar.attendance = attendance.New(attendancestore.New(a.db), rosterSchedule{ar.roster}, org, c.authz, core.SystemClock{})
 	attendancehttp.Handlers{Svc: ar.attendance, Names: a.staffNames}.Register(a.router)
+
+	if err := a.wireIM(ctx, c, ar); err != nil {
+		return err
+	}
+	return nil
+}
+
+// wireIM builds chat: the service with its jobs, department groups that
+// follow the org chart, the HTTP API and the WebSocket hub.
+func (a *App) wireIM(ctx context.Context, c *coreParts, ar *areas) error {
+	svc := im.NewService(im.Deps{
+		Store: imstore.New(a.db), Bus: c.bus, Clock: core.SystemClock{}, Directory: ar.org, Authorizer: c.authz,
+		Index: c.search, OnDuty: onDuty{ar.roster}, Managers: ar.org, Files: c.files, Logger: a.log,
+	}, im.Config{
+		RecallWindow: a.cfg.IM.RecallWindow.D(), EventRetention: a.cfg.IM.ResumeWindow.D(), MaxFileBytes: a.cfg.Files.MaxUploadBytes,
+	})
+	ar.im = svc
+	a.closers = append(a.closers, func() error { svc.Close(context.Background()); return nil })
+	if err := svc.ReconcileAll(ctx, ""); err != nil {
+		return fmt.Errorf("chat: department groups: %w", err)
+	}
+	if _, err := svc.FollowOrgChart(c.bus); err != nil {
+		return err
+	}
+	a.goBackground("chat jobs", svc.Run)
+	imhttp.New(svc).Register(a.router)
+
+	hub := imws.NewHub(svc, c.bus, c.authn, imws.Config{Logger: a.log})
+	if err := hub.Start(ctx); err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+	ar.hub = hub
+	a.closers = append(a.closers, func() error { hub.Close(); return nil })
+	a.router.Handle(hub.Route())
 	return nil
 }
 

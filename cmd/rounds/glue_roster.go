@@ -5,8 +5,27 @@ import (
 	"time"
 
 	"github.com/roundshq/rounds/attendance"
+	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/im"
 	"github.com/roundshq/rounds/roster"
 )
+
+// onDuty lets an urgent message reach "whoever is on call for Ward 5 now":
+// on call, else backup, else the ward's head (nurse).
+type onDuty struct{ r *roster.Service }
+
+var _ im.OnDutyResolver = onDuty{}
+
+func (o onDuty) OnDuty(ctx context.Context, orgID, target string, at time.Time) ([]string, error) {
+	who, _, err := o.r.Reach(ctx, orgID, target, at)
+	if err != nil {
+		return nil, err
+	}
+	if len(who) == 0 {
+		return nil, core.Errorf(core.ENotFound, "nobody is on call, on backup or heads department %s", target)
+	}
+	return who, nil
+}
 
 // rosterSchedule lets attendance read duties and leave from rostering.
 type rosterSchedule struct{ svc *roster.Service }

@@ -182,7 +182,11 @@ func coreMigrations() []migration {
 
 // beforeShutdown closes long-lived connections (WebSockets) so clients
 // reconnect elsewhere promptly.
-func (a *App) beforeShutdown() {}
+func (a *App) beforeShutdown() {
+	if a.areas != nil && a.areas.hub != nil {
+		a.areas.hub.Close() // going-away close frames; clients reconnect and resume
+	}
+}
 
 func notFoundRoute(r *http.Request) error {
 	return core.Errorf(core.ENotFound, "no API route %s %s", r.Method, r.URL.Path)
