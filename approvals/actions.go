@@ -105,7 +105,6 @@ func (s *Service) actAs(ctx context.Context, a core.Actor, requestID, actionID, 
 		// Once an action runs in the transaction it finishes: a client that
 		// hangs up must not interrupt statements on a shared writer.
 		ctx := context.WithoutCancel(ctx)
-		ctx = context.WithoutCancel(ctx) // see actAs
 		err := s.store.Update(ctx, func(tx Tx) error {
 			if actionID != "" {
 				o, err := tx.Outcome(ctx, a.OrgID, a.UserID, actionID)
