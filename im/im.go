@@ -80,6 +80,11 @@ const (
 	KindText  MessageKind = "text"
 	KindFile  MessageKind = "file"
 	KindImage MessageKind = "image"
+	// KindCard is a card posted by a bot or an app: Text holds a JSON object
+	// naming what it shows ({"type":"approval","request_id":…}); clients
+	// fetch the live card for the reader (an approval card's buttons depend
+	// on who looks at it) and fall back to its "summary".
+	KindCard MessageKind = "card"
 )
 
 // Message is one message. A recalled message keeps its id and seq (so

@@ -2,6 +2,7 @@ package im
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"unicode/utf8"
 
@@ -93,6 +94,13 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 			return Message{}, core.Invalid("file_id", "a %s message needs a file_id from an upload", req.Kind)
 		}
 		if err := s.validText(req.Text, false); err != nil {
+			return Message{}, err
+		}
+	case KindCard:
+		if a.Kind != core.ActorBot && a.Kind != core.ActorApp && !a.IsSystem() {
+			return Message{}, core.Errorf(core.EForbidden, "only bots and apps post cards")
+		}
+		if err := validCard(req.Text); err != nil {
 			return Message{}, err
 		}
 	default:
@@ -415,8 +423,25 @@ func (s *Service) Message(ctx context.Context, a core.Actor, messageID string) (
 	return m, nil
 }
 
+// maxCardBytes bounds a card's JSON.
+const maxCardBytes = 4096
+
+// validCard accepts a JSON object with a string "type".
+func validCard(text string) error {
+	if len(text) > maxCardBytes {
+		return core.Invalid("text", "a card is at most %d bytes of JSON", maxCardBytes)
+	}
+	var c struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal([]byte(text), &c); err != nil || c.Type == "" {
+		return core.Invalid("text", `a card is a JSON object with a "type"`)
+	}
+	return nil
+}
+
 func (s *Service) indexMessage(ctx context.Context, orgID string, m Message) {
-	if s.index == nil || m.Recalled() || strings.TrimSpace(m.Text) == "" {
+	if s.index == nil || m.Recalled() || strings.TrimSpace(m.Text) == "" || m.Kind == KindCard {
 		return
 	}
 	doc := search.Doc{ID: m.ID, Kind: "message", OrgID: orgID, Scope: m.ConversationID, AuthorID: m.SenderID, Text: m.Text, At: m.CreatedAt}
