@@ -507,3 +507,42 @@ func TestRefusedActionsChangeNothing(t *testing.T) {
 			len(before.Timeline), len(after.Timeline), len(before.Tasks), len(after.Tasks), before.Request.Version, after.Request.Version)
 	}
 }
+
+// The same action sent twice at the same moment (a client retrying before
+// the first answer) acts once; both get the same outcome.
+func TestConcurrentRetrySameActionID(t *testing.T) {
+	sqldbtest.Each(t, migrations(), func(t *testing.T, db *sqldb.DB) {
+		e := newEnvDB(t, db)
+		threeSteps(e)
+		req := e.submit(nurse, "t", map[string]any{})
+		outs := make([]approvals.Outcome, 6)
+		errs := make([]error, 6)
+		var wg sync.WaitGroup
+		for i := range outs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outs[i], errs[i] = e.svc.Approve(as(wardHead), req, approvals.ActionInput{ActionID: "tap-1"})
+			}()
+		}
+		wg.Wait()
+		fresh := 0
+		for i := range outs {
+			if errs[i] != nil {
+				t.Fatalf("retry %d: %v", i, errs[i])
+			}
+			if outs[i].Version != outs[0].Version {
+				t.Fatalf("outcomes differ: %+v vs %+v", outs[i], outs[0])
+			}
+			if !outs[i].Replayed {
+				fresh++
+			}
+		}
+		if fresh != 1 {
+			t.Fatalf("%d of the retries acted", fresh)
+		}
+		if got := e.pending(req); !slices.Equal(got, []string{doctor}) {
+			t.Fatalf("pending = %v", got)
+		}
+	})
+}
