@@ -26,6 +26,9 @@ func TestFaultsAreContained(t *testing.T) {
 		{mode: "exit", wantErr: core.EUnavailable, inLastEr: "exited"},
 		{mode: "hang", tune: func(c *plugins.Config) { c.HookTimeout = 300 * time.Millisecond }, wantErr: core.EUnavailable, inLastEr: "deadline"},
 		{mode: "leak", tune: func(c *plugins.Config) { c.MemoryLimit = 64 << 20 }, inLastEr: "memory limit"},
+		// RLIMIT_CPU: the kernel kills a process that burns more CPU time
+		// than allowed (SIGXCPU, then SIGKILL at the hard limit).
+		{mode: "spin", tune: func(c *plugins.Config) { c.CPULimit = time.Second; c.HookTimeout = 10 * time.Second }, inLastEr: "exited"},
 	}
 	for _, c := range cases {
 		t.Run(c.mode, func(t *testing.T) {

@@ -40,6 +40,13 @@ func (a *app) misbehave() {
 		select {}
 	case "exit":
 		os.Exit(1)
+	case "spin":
+		go func() {
+			for {
+			}
+		}()
+		for {
+		}
 	case "leak":
 		for i := 0; i < 8; i++ {
 			b := make([]byte, 16<<20)
