@@ -29,7 +29,9 @@ type Store interface {
 	TemplateVersions(ctx context.Context, orgID, code string) ([]Template, error)
 
 	// Update runs fn in one write transaction; nothing fn wrote survives an
-	// error.
+	// error. fn may be run more than once (a store that shares commits
+	// between concurrent callers re-runs the others when one fails), so it
+	// must not act outside the transaction.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 
 	Request(ctx context.Context, orgID, id string) (*Request, error)

@@ -11,11 +11,12 @@ import (
 )
 
 // groupCommit batches concurrent Update calls on SQLite into one
-// transaction, each in its own savepoint, so that one commit (one fsync with
-// synchronous=FULL) serves many actions. SQLite has a single writer, so the
-// actions run one after another either way; only the commits are shared.
-// A failing action rolls back to its savepoint and leaves the others alone;
-// a failing commit fails every action of the batch.
+// transaction, so that one commit (one fsync with synchronous=FULL) serves
+// many actions. SQLite has a single writer, so the actions run one after
+// another either way; only the commits are shared. A failing action leaves
+// nothing behind and does not fail the others (see run); a failing commit
+// fails every action of the batch. Actions may run twice (the first run
+// rolled back), so an Update function must not act outside the transaction.
 //
 // There is no background goroutine: the first caller to find no batch
 // running leads; when its batch is done and more callers have queued, it
@@ -35,7 +36,7 @@ type pending struct {
 	done  chan struct{}
 }
 
-var errPanicked = errors.New("approvals action panicked")
+var errActionFailed = errors.New("an action of the batch failed")
 
 // maxBatch bounds one transaction so a burst does not hold the writer for
 // long.
@@ -80,36 +81,69 @@ func (g *groupCommit) lead() {
 }
 
 func (g *groupCommit) run(batch []*pending) {
-	if len(batch) == 1 {
-		// Alone: the transaction itself is the savepoint.
-		p := batch[0]
-		if p.err = p.ctx.Err(); p.err != nil {
-			return
+	live := batch[:0:0]
+	for _, p := range batch {
+		if p.err = p.ctx.Err(); p.err == nil {
+			live = append(live, p)
 		}
-		err := g.db.InTx(context.Background(), func(tx *sqldb.Tx) error {
-			p.panic, p.err = call(p, &storeTx{tx: tx})
-			if p.panic != nil {
-				return errPanicked
-			}
-			return p.err
-		})
-		if p.err == nil && p.panic == nil && err != nil {
-			p.err = err
-		}
+	}
+	if len(live) == 0 {
 		return
 	}
-	ran := make([]bool, len(batch))
+	// Most batches succeed whole, so they run without savepoints. When one
+	// action fails, the transaction is rolled back, that action keeps its
+	// result (it ran against the state the actions before it left, which
+	// the re-run restores), and the rest run again with a savepoint each, so
+	// a batch costs at most two transactions.
+	failed := g.runPlain(live)
+	if failed < 0 {
+		return
+	}
+	rest := make([]*pending, 0, len(live)-1)
+	for i, p := range live {
+		if i != failed {
+			p.err, p.panic = nil, nil
+			rest = append(rest, p)
+		}
+	}
+	if len(rest) > 0 {
+		g.runSavepoints(rest)
+	}
+}
+
+// runPlain runs the actions in one transaction and returns the index of the
+// first that failed (after rolling everything back), or -1.
+func (g *groupCommit) runPlain(batch []*pending) int {
+	failed := -1
 	err := g.db.InTx(context.Background(), func(tx *sqldb.Tx) error {
 		st := &storeTx{tx: tx}
 		for i, p := range batch {
-			if err := p.ctx.Err(); err != nil {
-				p.err = err
-				continue
+			p.panic, p.err = call(p, st)
+			if p.err != nil || p.panic != nil {
+				failed = i
+				return errActionFailed
 			}
-			if _, err := tx.ExecContext(p.ctx, "SAVEPOINT approvals_action"); err != nil {
+		}
+		return nil
+	})
+	if failed >= 0 {
+		return failed
+	}
+	if err != nil {
+		for _, p := range batch {
+			p.err = fmt.Errorf("commit: %w", err)
+		}
+	}
+	return -1
+}
+
+func (g *groupCommit) runSavepoints(batch []*pending) {
+	err := g.db.InTx(context.Background(), func(tx *sqldb.Tx) error {
+		st := &storeTx{tx: tx}
+		for _, p := range batch {
+			if _, err := tx.ExecContext(context.Background(), "SAVEPOINT approvals_action"); err != nil {
 				return err
 			}
-			ran[i] = true
 			p.panic, p.err = call(p, st)
 			if p.err != nil || p.panic != nil {
 				if _, err := tx.ExecContext(context.Background(), "ROLLBACK TO approvals_action"); err != nil {
@@ -123,8 +157,8 @@ func (g *groupCommit) run(batch []*pending) {
 		return nil
 	})
 	if err != nil {
-		for i, p := range batch {
-			if p.err == nil && p.panic == nil && (ran[i] || p.ctx.Err() == nil) {
+		for _, p := range batch {
+			if p.err == nil && p.panic == nil {
 				p.err = fmt.Errorf("commit: %w", err)
 			}
 		}
