@@ -37,6 +37,7 @@ type App struct {
 	core    *coreParts
 	areas   *areas
 	roles   roleSync
+	bots    *systemBots
 	checks  []readyCheck
 	closers []func() error
 	bg      sync.WaitGroup

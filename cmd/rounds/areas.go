@@ -77,7 +77,8 @@ func (a *App) wireAreas(ctx context.Context, c *coreParts) error {
 	}
 	orgcharthttp.New(org, nil).Register(a.router)
 
-	ar.roster = roster.New(rosterstore.New(a.db), org, c.authz, c.audit, nil, c.bus, core.SystemClock{})
+	a.bots = &systemBots{app: a}
+	ar.roster = roster.New(rosterstore.New(a.db), org, c.authz, c.audit, rosterNotices{a.bots}, c.bus, core.SystemClock{})
 	rosterhttp.Handlers{Svc: ar.roster}.Register(a.router)
 
 	ar.attendance = attendance.New(attendancestore.New(a.db), rosterSchedule{ar.roster}, org, c.authz, core.SystemClock{})

@@ -447,23 +447,95 @@ func pgConn(dsn string) (conn, password, schema string, err error) {
 		}
 		q := u.Query()
 		schema = firstSchema(q.Get("search_path"))
-		q.Del("search_path")
+		for k := range q {
+			if pgxOnly(k) {
+				q.Del(k)
+			}
+		}
 		u.RawQuery = q.Encode()
 		return u.String(), password, schema, nil
 	}
+	pairs, err := parseKeywordDSN(dsn)
+	if err != nil {
+		return "", "", "", err
+	}
 	var kept []string
-	for _, f := range strings.Fields(dsn) {
-		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "password":
-			password = strings.Trim(v, "'")
-		case "search_path":
-			schema = firstSchema(strings.Trim(v, "'"))
-		default:
-			kept = append(kept, f)
+	for _, kv := range pairs {
+		switch k, v := kv[0], kv[1]; {
+		case k == "password":
+			password = v
+		case k == "search_path":
+			schema = firstSchema(v)
+		case !pgxOnly(k):
+			kept = append(kept, k+"="+quoteDSNValue(v))
 		}
 	}
 	return strings.Join(kept, " "), password, schema, nil
+}
+
+// parseKeywordDSN splits a libpq keyword/value connection string
+// (host=db user='x y' …): values may be single-quoted with \' and \\
+// escapes.
+func parseKeywordDSN(dsn string) ([][2]string, error) {
+	var out [][2]string
+	s := strings.TrimSpace(dsn)
+	for s != "" {
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 {
+			// The text is not echoed: it may hold a password.
+			return nil, fmt.Errorf("database.postgres_dsn: expected key=value pairs or a postgres:// URL")
+		}
+		key := strings.TrimSpace(s[:eq])
+		s = strings.TrimLeft(s[eq+1:], " \t")
+		var val strings.Builder
+		if strings.HasPrefix(s, "'") {
+			i, closed := 1, false
+			for ; i < len(s); i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+					val.WriteByte(s[i])
+					continue
+				}
+				if s[i] == '\'' {
+					closed = true
+					break
+				}
+				val.WriteByte(s[i])
+			}
+			if !closed {
+				return nil, fmt.Errorf("database.postgres_dsn: unterminated quote in the value of %s", key)
+			}
+			s = s[i+1:]
+		} else {
+			end := strings.IndexAny(s, " \t")
+			if end < 0 {
+				end = len(s)
+			}
+			val.WriteString(s[:end])
+			s = s[end:]
+		}
+		out = append(out, [2]string{key, val.String()})
+		s = strings.TrimLeft(s, " \t")
+	}
+	return out, nil
+}
+
+func quoteDSNValue(v string) string {
+	if v != "" && !strings.ContainsAny(v, " \t'\\") {
+		return v
+	}
+	return "'" + strings.NewReplacer("\\", "\\\\", "'", "\\'").Replace(v) + "'"
+}
+
+// pgxOnly names connection parameters pgx understands and libpq rejects
+// ("invalid URI query parameter"): run-time parameters Rounds sets through
+// the DSN and pgx's own pool and protocol settings.
+func pgxOnly(key string) bool {
+	switch key {
+	case "search_path", "default_query_exec_mode", "statement_cache_capacity", "description_cache_capacity", "min_read_buffer_size", "prefer_simple_protocol":
+		return true
+	}
+	return strings.HasPrefix(key, "pool_")
 }
 
 func firstSchema(searchPath string) string {
@@ -504,7 +576,10 @@ func runPgTool(ctx context.Context, dsn string, name string, args ...string) err
 		return err
 	}
 	cmd := exec.CommandContext(ctx, bin, append(args, "--dbname="+conn)...)
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGCONNECT_TIMEOUT=10")
+	cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=10")
+	if password != "" {
+		cmd.Env = append(cmd.Env, "PGPASSWORD="+password)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

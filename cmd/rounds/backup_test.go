@@ -974,3 +974,31 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
 }
+
+func TestPgConn(t *testing.T) {
+	cases := []struct {
+		dsn, conn, password, schema string
+	}{
+		{"postgres://rounds:s3cret@db:5432/rounds?sslmode=verify-full&search_path=rounds,public&pool_max_conns=40",
+			"postgres://rounds@db:5432/rounds?sslmode=verify-full", "s3cret", "rounds"},
+		{"postgres://rounds@db/rounds", "postgres://rounds@db/rounds", "", ""},
+		{"host=db user=rounds password='p w' dbname=rounds search_path=ward5 statement_cache_capacity=0",
+			"host=db user=rounds dbname=rounds", "p w", "ward5"},
+	}
+	for _, c := range cases {
+		t.Run(c.dsn, func(t *testing.T) {
+			conn, pw, schema, err := pgConn(c.dsn)
+			if err != nil || conn != c.conn || pw != c.password || schema != c.schema {
+				t.Fatalf("got %q %q %q %v; want %q %q %q", conn, pw, schema, err, c.conn, c.password, c.schema)
+			}
+		})
+	}
+}
+
+func TestPgConnRefusesUnreadableDSN(t *testing.T) {
+	for _, dsn := range []string{"host=db password='unterminated", "just-a-password-typo"} {
+		if _, _, _, err := pgConn(dsn); err == nil || strings.Contains(err.Error(), "unterminated'") || strings.Contains(err.Error(), "typo") {
+			t.Errorf("%q: want an error that does not echo the DSN, got %v", dsn, err)
+		}
+	}
+}
