@@ -441,3 +441,26 @@ func (h *Host) ForwardHTTP(ctx context.Context, installID string, actor core.Act
 	})
 	return resp, err
 }
+
+// Restore starts every enabled install in store (at server start). An
+// install that fails to start is logged and left to its supervisor (or,
+// when invalid, not started); the others start regardless.
+func (h *Host) Restore(ctx context.Context, store Installs) error {
+	recs, err := store.ListInstalls(ctx, "")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, rec := range recs {
+		if !rec.Enabled {
+			continue
+		}
+		inst := rec.Install
+		inst.Dir = rec.Dir
+		if err := h.Start(ctx, inst); err != nil {
+			h.log.Warn("app install did not start", "app_id", inst.AppID, "install_id", inst.ID, "err", err)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

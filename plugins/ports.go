@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"context"
+	"time"
 
 	"github.com/roundshq/rounds/plugins/sdk"
 )
@@ -64,4 +65,23 @@ type Storage interface {
 // repeated crashes. The lead wires it to the admin console.
 type Alerts interface {
 	AppDisabled(ctx context.Context, inst Install, reason string)
+}
+
+// InstallRecord is an install as stored, with whether the admin enabled it.
+type InstallRecord struct {
+	Install
+	Dir       string    `json:"dir"`
+	Enabled   bool      `json:"enabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Installs is the record of app installs (plugins/sqlstore implements it).
+// GetInstall returns ENotFound for an unknown id.
+type Installs interface {
+	SaveInstall(ctx context.Context, inst Install, enabled bool) error
+	GetInstall(ctx context.Context, id string) (InstallRecord, error)
+	ListInstalls(ctx context.Context, orgID string) ([]InstallRecord, error) // "" for every organisation
+	SetEnabled(ctx context.Context, id string, enabled bool) error
+	DeleteInstall(ctx context.Context, id string) error
 }

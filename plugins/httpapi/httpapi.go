@@ -104,53 +104,106 @@ func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r
 	return nil
 }
 
+// Install is an install as the admin console lists it: the stored record
+// and, when it runs, its health.
+type Install struct {
+	ID      string          `json:"id"`
+	AppID   string          `json:"app_id"`
+	Enabled bool            `json:"enabled"`
+	Grants  []plugins.Grant `json:"grants"`
+	Health  *plugins.Status `json:"health,omitempty"`
+}
+
 // Register adds the admin's JSON routes. Reading needs "marketplace.app"
-// "read" in the actor's organisation; disabling needs "install".
-func Register(rt *httpapi.Router, h *plugins.Host, az Authorizer) {
+// "read" in the actor's organisation; enabling and disabling need
+// "install". Enabling starts the install and records it enabled only once
+// it runs, so a refused enable changes nothing.
+func Register(rt *httpapi.Router, h *plugins.Host, store plugins.Installs, az Authorizer) {
+	view := func(rec plugins.InstallRecord) Install {
+		out := Install{ID: rec.ID, AppID: rec.AppID, Enabled: rec.Enabled, Grants: rec.Grants}
+		if s, err := h.Status(rec.ID); err == nil {
+			out.Health = &s
+		}
+		return out
+	}
+	// load finds an install of the actor's organisation and checks action.
+	load := func(r *http.Request, action string) (plugins.InstallRecord, error) {
+		a := httpapi.Actor(r)
+		id, err := httpapi.PathID(r, "id")
+		if err != nil {
+			return plugins.InstallRecord{}, err
+		}
+		if err := az.Authorize(r.Context(), a, a.OrgID, "marketplace.app", action); err != nil {
+			return plugins.InstallRecord{}, err
+		}
+		rec, err := store.GetInstall(r.Context(), id)
+		if err != nil || rec.OrgID != a.OrgID {
+			return plugins.InstallRecord{}, core.Errorf(core.ENotFound, "no install %s", id)
+		}
+		return rec, nil
+	}
 	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/plugins/installs", Summary: "List the app installs of my organisation and their health",
-		Tag: "plugins", Access: httpapi.Authenticated, Response: httpapi.List[plugins.Status]{},
+		Tag: "plugins", Access: httpapi.Authenticated, Response: httpapi.List[Install]{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			a := httpapi.Actor(r)
 			if err := az.Authorize(r.Context(), a, a.OrgID, "marketplace.app", "read"); err != nil {
 				return err
 			}
-			httpapi.WriteJSON(w, http.StatusOK, httpapi.List[plugins.Status]{Items: h.Statuses(a.OrgID)})
-			return nil
-		}})
-	get := func(r *http.Request, action string) (plugins.Status, error) {
-		a := httpapi.Actor(r)
-		id, err := httpapi.PathID(r, "id")
-		if err != nil {
-			return plugins.Status{}, err
-		}
-		s, err := h.Status(id)
-		if err != nil || s.OrgID != a.OrgID {
-			return plugins.Status{}, core.Errorf(core.ENotFound, "no install %s", id)
-		}
-		return s, az.Authorize(r.Context(), a, a.OrgID, "marketplace.app", action)
-	}
-	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/plugins/installs/{id}", Summary: "An app install's health",
-		Tag: "plugins", Access: httpapi.Authenticated, Response: plugins.Status{},
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			s, err := get(r, "read")
+			recs, err := store.ListInstalls(r.Context(), a.OrgID)
 			if err != nil {
 				return err
 			}
-			httpapi.WriteJSON(w, http.StatusOK, s)
+			out := httpapi.List[Install]{Items: make([]Install, 0, len(recs))}
+			for _, rec := range recs {
+				out.Items = append(out.Items, view(rec))
+			}
+			httpapi.WriteJSON(w, http.StatusOK, out)
+			return nil
+		}})
+	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/plugins/installs/{id}", Summary: "An app install and its health",
+		Tag: "plugins", Access: httpapi.Authenticated, Response: Install{},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			rec, err := load(r, "read")
+			if err != nil {
+				return err
+			}
+			httpapi.WriteJSON(w, http.StatusOK, view(rec))
+			return nil
+		}})
+	rt.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/plugins/installs/{id}/enable", Summary: "Start an app install",
+		Tag: "plugins", Access: httpapi.Authenticated, Response: Install{},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			rec, err := load(r, "install")
+			if err != nil {
+				return err
+			}
+			inst := rec.Install
+			inst.Dir = rec.Dir
+			if err := h.Start(r.Context(), inst); err != nil {
+				_ = h.Stop(inst.ID)
+				return err
+			}
+			if err := store.SetEnabled(r.Context(), rec.ID, true); err != nil {
+				_ = h.Stop(inst.ID)
+				return err
+			}
+			rec.Enabled = true
+			httpapi.WriteJSON(w, http.StatusOK, view(rec))
 			return nil
 		}})
 	rt.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/plugins/installs/{id}/disable", Summary: "Stop an app install and revoke its grants",
-		Tag: "plugins", Access: httpapi.Authenticated, Response: plugins.Status{},
+		Tag: "plugins", Access: httpapi.Authenticated, Response: Install{},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			s, err := get(r, "install")
+			rec, err := load(r, "install")
 			if err != nil {
 				return err
 			}
-			if err := h.Stop(s.InstallID); err != nil {
+			if err := store.SetEnabled(r.Context(), rec.ID, false); err != nil {
 				return err
 			}
-			s.State = plugins.StateStopped
-			httpapi.WriteJSON(w, http.StatusOK, s)
+			_ = h.Stop(rec.ID) // not running is fine: disabled either way
+			rec.Enabled = false
+			httpapi.WriteJSON(w, http.StatusOK, view(rec))
 			return nil
 		}})
 }

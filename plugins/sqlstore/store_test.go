@@ -6,8 +6,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/sqldb"
 	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
+	"github.com/roundshq/rounds/plugins"
 	"github.com/roundshq/rounds/plugins/sqlstore"
 )
 
@@ -61,6 +63,63 @@ func TestStorageContract(t *testing.T) {
 			keys, _ = s.Keys(ctx, "p", "report%", 10)
 			if !slices.Equal(keys, []string{"report%x"}) {
 				t.Fatalf("keys = %v", keys)
+			}
+		})
+	})
+}
+
+func TestInstallsContract(t *testing.T) {
+	sqldbtest.Each(t, []sqldbtest.Migration{{Area: sqlstore.Area, FS: sqlstore.Migrations}}, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := sqlstore.New(db)
+		inst := plugins.Install{ID: "i1", OrgID: "org1", AppID: "daily-report", BotUserID: "bot1", Dir: "/srv/apps/daily-report/1.0.0",
+			Checksum: "ab", Grants: []plugins.Grant{{Scope: "orgchart:read", Subtree: "med"}}, Settings: map[string]string{"hour": "17"}}
+		if err := s.SaveInstall(ctx, inst, true); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetInstall(ctx, "i1")
+		if err != nil || !got.Enabled || got.Dir != inst.Dir || got.Install.Dir != inst.Dir || got.Grants[0] != inst.Grants[0] || got.Settings["hour"] != "17" {
+			t.Fatalf("got %+v %v", got, err)
+		}
+		t.Run("one install per app and organisation", func(t *testing.T) {
+			dup := inst
+			dup.ID = "i2"
+			if err := s.SaveInstall(ctx, dup, true); !core.IsCode(err, core.EConflict) {
+				t.Fatalf("err = %v", err)
+			}
+			dup.OrgID = "org2"
+			if err := s.SaveInstall(ctx, dup, false); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Run("list by organisation", func(t *testing.T) {
+			all, _ := s.ListInstalls(ctx, "")
+			org2, _ := s.ListInstalls(ctx, "org2")
+			if len(all) != 2 || len(org2) != 1 || org2[0].ID != "i2" || org2[0].Enabled {
+				t.Fatalf("all=%+v org2=%+v", all, org2)
+			}
+		})
+		t.Run("enable and disable", func(t *testing.T) {
+			if err := s.SetEnabled(ctx, "i1", false); err != nil {
+				t.Fatal(err)
+			}
+			if r, _ := s.GetInstall(ctx, "i1"); r.Enabled {
+				t.Fatal("still enabled")
+			}
+			if err := s.SetEnabled(ctx, "nope", true); !core.IsCode(err, core.ENotFound) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+		t.Run("delete removes the storage too", func(t *testing.T) {
+			_ = s.Set(ctx, "i1", "k", []byte("v"))
+			if err := s.DeleteInstall(ctx, "i1"); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok, _ := s.Get(ctx, "i1", "k"); ok {
+				t.Fatal("storage kept")
+			}
+			if _, err := s.GetInstall(ctx, "i1"); !core.IsCode(err, core.ENotFound) {
+				t.Fatalf("err = %v", err)
 			}
 		})
 	})
