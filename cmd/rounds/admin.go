@@ -69,3 +69,26 @@ func (a *App) CreateAccount(ctx context.Context, orgID, login, name, password, r
 	}
 	return u, nil
 }
+
+func cmdReindex(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("reindex", flag.ContinueOnError)
+	path := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	app, err := Build(ctx, cfg, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	n, err := app.areas.im.Reindex(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindexed %d messages\n", n)
+	return nil
+}

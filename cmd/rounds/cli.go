@@ -21,6 +21,7 @@ const usage = `Rounds — hospital collaboration on your own intranet.
 Usage:
   rounds serve   [-config FILE] [-demo]   start the server (-demo loads the demo hospital group first)
   rounds demo    [-config FILE]           start the server with the demo hospital group loaded
+  rounds reindex [-config FILE]           rebuild the message search index from the database
   rounds version                          print the version
   rounds config check [-config FILE]      check the configuration and name every bad key
   rounds config example                   print every configuration key with its documentation
@@ -53,6 +54,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdConfig(args[1:], stdout)
 	case "admin":
 		err = cmdAdmin(ctx, args[1:], stdout)
+	case "reindex":
+		err = cmdReindex(ctx, args[1:], stdout)
 	case "backup":
 		err = cmdBackup(ctx, args[1:], stdout)
 	case "restore":

@@ -53,3 +53,13 @@ func TestAdminCreateUserCommand(t *testing.T) {
 		t.Fatalf("duplicate: code %d err %q", code, errb.String())
 	}
 }
+
+func TestReindexCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "rounds.yaml")
+	os.WriteFile(cfg, []byte("data_dir: "+dir+"\ndatabase:\n  sqlite_synchronous: normal\n"), 0o600)
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"reindex", "-config", cfg}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "reindexed 0 messages") {
+		t.Fatalf("code %d out %q err %q", code, out.String(), errb.String())
+	}
+}
