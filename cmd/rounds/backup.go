@@ -439,7 +439,8 @@ func pgConn(dsn string) (conn, password, schema string, err error) {
 	if strings.Contains(dsn, "://") {
 		u, err := url.Parse(dsn)
 		if err != nil {
-			return "", "", "", fmt.Errorf("database.postgres_dsn: %w", err)
+			// url's error quotes the whole URL, password included.
+			return "", "", "", errors.New("database.postgres_dsn: not a valid postgres:// URL")
 		}
 		if u.User != nil {
 			password, _ = u.User.Password()
