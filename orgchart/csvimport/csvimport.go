@@ -85,6 +85,11 @@ func Parse(data []byte, full bool) (orgchart.Roster, []orgchart.LineError) {
 	have := map[string]bool{}
 	for i, h := range header {
 		name, ok := aliases[strings.ToLower(strings.TrimSpace(h))]
+		if strings.TrimSpace(h) == "" {
+			// Name it by position: an empty name would locate nothing.
+			errs = append(errs, orgchart.LineError{Line: 1, Column: fmt.Sprintf("column %d", i+1), Message: fmt.Sprintf("column %d has no name", i+1)})
+			continue
+		}
 		if !ok {
 			errs = append(errs, orgchart.LineError{Line: 1, Column: h, Message: fmt.Sprintf("unknown column %q", h)})
 			continue
@@ -108,18 +113,17 @@ func Parse(data []byte, full bool) (orgchart.Roster, []orgchart.LineError) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// FieldPos panics after a failed Read: the line comes from the error.
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			errs = append(errs, orgchart.LineError{Line: line, Column: "row", Message: csvMessage(err)})
-			if errors.As(err, &pe) {
+				errs = append(errs, orgchart.LineError{Line: pe.Line, Column: "row", Message: csvMessage(err)})
 				continue
 			}
+			errs = append(errs, orgchart.LineError{Column: "file", Message: csvMessage(err)})
 			break
 		}
+		line, _ := cr.FieldPos(0)
 		if blank(rec) {
 			continue
 		}
