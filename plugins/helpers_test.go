@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -235,7 +237,21 @@ func (s *memStorage) Delete(_ context.Context, inst, key string) error {
 	return nil
 }
 
-func (s *memStorage) Keys(context.Context, string, string, int) ([]string, error) { return nil, nil }
+func (s *memStorage) Keys(_ context.Context, inst, prefix string, limit int) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k := range s.kv {
+		if key, ok := strings.CutPrefix(k, inst+"\x00"); ok && strings.HasPrefix(key, prefix) {
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
 
 type env struct {
 	host   *plugins.Host

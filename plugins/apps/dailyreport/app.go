@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/roundshq/rounds/plugins/sdk"
+)
+
+// beijing is the hospital's clock; a fixed zone needs no tzdata on the
+// server.
+var beijing = time.FixedZone("CST", 8*3600)
+
+// maxReport is the longest report, in characters.
+const maxReport = 4000
+
+// Report is one person's report of one day.
+type Report struct {
+	UserID string    `json:"user_id"`
+	Date   string    `json:"date"`
+	Text   string    `json:"text"`
+	At     time.Time `json:"at"`
+}
+
+// dailyReport stores reports under "report/<date>/<user>" in its own
+// storage, so a department's day is one prefix scan.
+type dailyReport struct {
+	host sdk.Host
+	inst sdk.Install
+	now  func() time.Time
+}
+
+func newApp() *dailyReport { return &dailyReport{now: time.Now} }
+
+func (a *dailyReport) Activate(_ context.Context, host sdk.Host, inst sdk.Install) error {
+	a.host, a.inst = host, inst
+	if inst.Settings["department"] == "" {
+		return sdk.Errorf(sdk.CodeInvalid, "set the department whose staff write reports")
+	}
+	return nil
+}
+
+func day(t time.Time) string { return t.In(beijing).Format("2006-01-02") }
+
+func (a *dailyReport) submit(ctx context.Context, userID, text string) (Report, error) {
+	text = strings.TrimSpace(text)
+	if userID == "" {
+		return Report{}, sdk.Errorf(sdk.CodeUnauthenticated, "sign in first")
+	}
+	if text == "" {
+		return Report{}, &sdk.Error{Code: sdk.CodeInvalid, Field: "text", Message: "write something first"}
+	}
+	if utf8.RuneCountInString(text) > maxReport {
+		return Report{}, &sdk.Error{Code: sdk.CodeTooLarge, Field: "text", Message: "a report is at most 4000 characters"}
+	}
+	now := a.now()
+	r := Report{UserID: userID, Date: day(now), Text: text, At: now.UTC()}
+	b, _ := json.Marshal(r)
+	return r, a.host.KVSet(ctx, "report/"+r.Date+"/"+userID, b)
+}
+
+func (a *dailyReport) reportsOf(ctx context.Context, date string) (map[string]Report, error) {
+	keys, err := a.host.KVKeys(ctx, "report/"+date+"/", 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]Report{}
+	for _, k := range keys {
+		v, ok, err := a.host.KVGet(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		var r Report
+		if ok && json.Unmarshal(v, &r) == nil {
+			out[r.UserID] = r
+		}
+	}
+	return out, nil
+}
+
+// OnCommand handles "/daily <text>".
+func (a *dailyReport) OnCommand(ctx context.Context, c sdk.Command) (string, error) {
+	if c.Command != "daily" {
+		return "", sdk.Errorf(sdk.CodeNotFound, "unknown command /%s", c.Command)
+	}
+	if strings.TrimSpace(c.Args) == "" {
+		return "用法: /daily 今天完成了…", nil
+	}
+	r, err := a.submit(ctx, c.Actor.UserID, c.Args)
+	if err != nil {
+		return "", err
+	}
+	return "已收到 " + r.Date + " 的日报", nil
+}
+
+// OnJob sends the reminder once a day at the configured hour, naming the
+// staff of the department who have not written today's report.
+func (a *dailyReport) OnJob(ctx context.Context, j sdk.Job) error {
+	if j.Name != "reminder" {
+		return nil
+	}
+	conv := a.inst.Settings["reminder_conversation"]
+	hour := 17
+	if h, err := strconv.Atoi(a.inst.Settings["reminder_hour"]); err == nil && h >= 0 && h < 24 {
+		hour = h
+	}
+	at := j.At.In(beijing)
+	if conv == "" || at.Hour() != hour {
+		return nil
+	}
+	date := day(at)
+	if _, done, err := a.host.KVGet(ctx, "reminded/"+date); err != nil || done {
+		return err
+	}
+	staff, err := a.host.Staff(ctx, a.inst.Settings["department"])
+	if err != nil {
+		return err
+	}
+	reports, err := a.reportsOf(ctx, date)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, s := range staff {
+		if _, ok := reports[s.UserID]; !ok {
+			missing = append(missing, s.Name)
+		}
+	}
+	sort.Strings(missing)
+	text := fmt.Sprintf("%s 日报已全部提交 (%d 人)", date, len(staff))
+	if len(missing) > 0 {
+		text = fmt.Sprintf("%s 日报未交 (%d/%d): %s", date, len(missing), len(staff), strings.Join(missing, "、"))
+	}
+	if _, err := a.host.SendMessage(ctx, conv, text); err != nil {
+		return err
+	}
+	return a.host.KVSet(ctx, "reminded/"+date, []byte("1"))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, err error) {
+	status := map[sdk.Code]int{sdk.CodeInvalid: 400, sdk.CodeUnauthenticated: 401, sdk.CodeForbidden: 403,
+		sdk.CodeNotFound: 404, sdk.CodeTooLarge: 413, sdk.CodeRateLimited: 429, sdk.CodeUnavailable: 503}[sdk.ErrorCode(err)]
+	if status == 0 {
+		status = 500
+	}
+	msg := "internal error"
+	if e, ok := err.(*sdk.Error); ok {
+		msg = e.Message
+	}
+	writeJSON(w, status, map[string]string{"code": string(sdk.ErrorCode(err)), "message": msg})
+}
+
+// ServeHTTP serves the manifest's routes; the host only forwards those.
+func (a *dailyReport) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	actor, _ := sdk.ActorFromRequest(r)
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/reports":
+		var in struct {
+			Text string `json:"text"`
+		}
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			writeErr(w, &sdk.Error{Code: sdk.CodeInvalid, Field: "body", Message: "send {\"text\": \"…\"}"})
+			return
+		}
+		rep, err := a.submit(r.Context(), actor.UserID, in.Text)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, rep)
+	case r.Method == http.MethodGet && r.URL.Path == "/reports/mine":
+		var out []Report
+		for i := 0; i < 7; i++ {
+			v, ok, err := a.host.KVGet(r.Context(), "report/"+day(a.now().AddDate(0, 0, -i))+"/"+actor.UserID)
+			if err != nil {
+				writeErr(w, err)
+				return
+			}
+			var rep Report
+			if ok && json.Unmarshal(v, &rep) == nil {
+				out = append(out, rep)
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/departments/") && strings.HasSuffix(r.URL.Path, "/reports"):
+		dept := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/departments/"), "/reports")
+		date := r.URL.Query().Get("date")
+		if date == "" {
+			date = day(a.now())
+		}
+		if _, err := time.Parse("2006-01-02", date); err != nil {
+			writeErr(w, &sdk.Error{Code: sdk.CodeInvalid, Field: "date", Message: "date is YYYY-MM-DD"})
+			return
+		}
+		// Only the department's own staff see its reports.
+		staff, err := a.host.Staff(r.Context(), dept)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		member := false
+		for _, s := range staff {
+			member = member || s.UserID == actor.UserID
+		}
+		if !member {
+			writeErr(w, sdk.Errorf(sdk.CodeForbidden, "only staff of the department see its reports"))
+			return
+		}
+		reports, err := a.reportsOf(r.Context(), date)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		type row struct {
+			UserID string  `json:"user_id"`
+			Name   string  `json:"name"`
+			Report *Report `json:"report,omitempty"`
+		}
+		out := make([]row, 0, len(staff))
+		for _, s := range staff {
+			rw := row{UserID: s.UserID, Name: s.Name}
+			if rep, ok := reports[s.UserID]; ok {
+				rw.Report = &rep
+			}
+			out = append(out, rw)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"date": date, "items": out})
+	default:
+		writeErr(w, sdk.Errorf(sdk.CodeNotFound, "no such route"))
+	}
+}
