@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/audit"
 	"github.com/roundshq/rounds/core/bus"
 	"github.com/roundshq/rounds/core/files"
 	"github.com/roundshq/rounds/core/search"
@@ -100,6 +101,9 @@ type Deps struct {
 	Managers   Managers
 	Files      files.Store
 	Logger     *slog.Logger
+	// Audit records retention policy changes, legal holds and exports
+	// (optional; without it nothing is recorded).
+	Audit audit.Recorder
 }
 
 // Service is the messaging service. Every transport (HTTP, WebSocket,
@@ -117,6 +121,7 @@ type Service struct {
 	onDuty   OnDutyResolver
 	managers Managers
 	files    files.Store
+	audit    audit.Recorder
 
 	rmu       sync.Mutex
 	pending   map[string]map[string]int64 // conversation → user → read seq, not yet published
@@ -134,7 +139,7 @@ func NewService(d Deps, cfg Config) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Service{store: d.Store, bus: d.Bus, clock: d.Clock, dir: d.Directory, authz: d.Authorizer, index: d.Index, log: d.Logger, onDuty: d.OnDuty, managers: d.Managers, files: d.Files,
+	return &Service{store: d.Store, bus: d.Bus, clock: d.Clock, dir: d.Directory, authz: d.Authorizer, index: d.Index, log: d.Logger, onDuty: d.OnDuty, managers: d.Managers, files: d.Files, audit: d.Audit,
 		cfg: cfg.withDefaults(), pending: map[string]map[string]int64{}}
 }
 
@@ -236,13 +241,19 @@ func (s *Service) PruneEvents(ctx context.Context) (int64, error) {
 }
 
 // Run runs the background work until ctx ends: ding reminders every 15
-// seconds, event pruning every 10 minutes (receipt batches flush on their
-// own timer; Run flushes what is pending when it stops).
+// seconds, event pruning every 10 minutes, retention hourly (receipt batches
+// flush on their own timer; Run flushes what is pending when it stops).
 func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
-	var lastPrune time.Time
+	var lastPrune, lastRetention time.Time
 	for {
+		if _, ok := s.store.(RetentionStore); ok && time.Since(lastRetention) >= time.Hour {
+			lastRetention = time.Now()
+			if _, err := s.ApplyRetention(ctx, s.clock.Now()); err != nil && ctx.Err() == nil {
+				s.log.Warn("im: retention failed", "err", err)
+			}
+		}
 		if time.Since(lastPrune) >= 10*time.Minute {
 			lastPrune = time.Now()
 			if _, err := s.PruneEvents(ctx); err != nil && ctx.Err() == nil {
