@@ -996,8 +996,8 @@ func TestPgConn(t *testing.T) {
 }
 
 func TestPgConnRefusesUnreadableDSN(t *testing.T) {
-	for _, dsn := range []string{"host=db password='unterminated", "just-a-password-typo", "postgres://rounds:hunter2@db:99999x/rounds"} {
-		if _, _, _, err := pgConn(dsn); err == nil || strings.Contains(err.Error(), "unterminated") || strings.Contains(err.Error(), "typo") || strings.Contains(err.Error(), "hunter2") {
+	for _, dsn := range []string{"host=db password='s3cr3t-never-closed", "just-a-password-typo", "postgres://rounds:hunter2@db:99999x/rounds"} {
+		if _, _, _, err := pgConn(dsn); err == nil || strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "typo") || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("%q: want an error that does not echo the DSN, got %v", dsn, err)
 		}
 	}
