@@ -195,6 +195,12 @@ func decodeNode(n *yaml.Node, v reflect.Value, prefix string) Problems {
 		fields := fieldsByKey(v.Type())
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i].Value
+			if kn := n.Content[i]; kn.Kind != yaml.ScalarNode || k == "" {
+				// A list, mapping or empty key would give a problem naming
+				// nothing: name the mapping it sits in and the line.
+				ps = append(ps, Problem{Key: keyOr(prefix), Reason: fmt.Sprintf("line %d: a key must be a plain name", kn.Line)})
+				continue
+			}
 			key := join(prefix, k)
 			idx, ok := fields[k]
 			if !ok {

@@ -85,6 +85,10 @@ func jsonError(err error) error {
 		return core.Invalid("body", "the JSON ends too early")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if f == "" {
+			// An empty key would name no field.
+			return core.Invalid("body", "a key of the JSON object is empty")
+		}
 		return core.Invalid(f, "unknown field %q", f)
 	}
 	return core.Invalid("body", "malformed JSON: %v", err)
