@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -162,29 +163,38 @@ func (c *Client) Receipt(ctx context.Context, token, messageID string) (Receipt,
 	return out, err
 }
 
-// History returns every message of a conversation in seq order, paging
-// forward with ?after=.
+// History returns every message of a conversation in seq order. The server
+// pages newest first without a bound, so it walks back with ?before= and
+// reverses.
 func (c *Client) History(ctx context.Context, token, convID string) ([]Message, error) {
 	var all []Message
-	after := int64(0)
+	before := int64(0)
 	for {
 		var page struct {
 			Items []Message `json:"items"`
 		}
-		q := url.Values{"after": {fmt.Sprint(after)}, "limit": {"200"}}
+		q := url.Values{"limit": {"200"}}
+		if before > 0 {
+			q.Set("before", fmt.Sprint(before))
+		}
 		if err := c.Do(ctx, token, "GET", "/api/v1/im/conversations/"+convID+"/messages?"+q.Encode(), nil, &page); err != nil {
 			return nil, err
 		}
 		if len(page.Items) == 0 {
-			return all, nil
+			break
 		}
 		for _, m := range page.Items {
-			if m.Seq > after {
-				after = m.Seq
+			if before == 0 || m.Seq < before {
+				before = m.Seq
 			}
 		}
 		all = append(all, page.Items...)
+		if before <= 1 {
+			break
+		}
 	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Seq < all[j].Seq })
+	return all, nil
 }
 
 // Ready waits until GET /readyz answers 200 or ctx ends.
