@@ -314,7 +314,7 @@ func TestBackupWhileWriting(t *testing.T) {
 			var written atomic.Int64
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
-			var werr error
+			var werr atomic.Pointer[error]
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -325,14 +325,14 @@ func TestBackupWhileWriting(t *testing.T) {
 					default:
 					}
 					if err := addLedger(ctx, tg.db, "ICU", i); err != nil {
-						werr = err
+						werr.Store(&err)
 						return
 					}
 					written.Add(1)
 				}
 			}()
 			for written.Load() < 50 {
-				if werr != nil {
+				if werr.Load() != nil {
 					break
 				}
 				time.Sleep(time.Millisecond)
@@ -340,8 +340,8 @@ func TestBackupWhileWriting(t *testing.T) {
 			archive := backupTo(t, tg)
 			close(stop)
 			wg.Wait()
-			if werr != nil {
-				t.Fatal(werr)
+			if err := werr.Load(); err != nil {
+				t.Fatal(*err)
 			}
 			final := written.Load()
 			if _, err := restoreBackup(ctx, tg, archive); err != nil {
