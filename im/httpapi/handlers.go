@@ -121,6 +121,7 @@ func (h *Handlers) Register(rt *httpapi.Router) {
 		rt.Handle(r)
 	}
 	h.registerExtra(rt)
+	h.registerRetention(rt)
 }
 
 func (h *Handlers) list(w http.ResponseWriter, r *http.Request) error {
