@@ -45,7 +45,7 @@ func TestFaultsAreContained(t *testing.T) {
 			if got := e.command(t, good, "ping"); got != "pong u1" {
 				t.Fatalf("the good app stopped answering: %q", got)
 			}
-			waitFor(t, "restart of the bad app", 10*time.Second, func() bool {
+			waitFor(t, "restart of the bad app", 30*time.Second, func() bool {
 				s, err := e.host.Status(bad.ID)
 				return err == nil && s.Restarts >= 1 && s.State == plugins.StateRunning && strings.Contains(s.LastError, c.inLastEr)
 			})
@@ -117,4 +117,28 @@ func TestFloodIsRateLimited(t *testing.T) {
 	if got := e.command(t, calm, "kvget x"); got != "ok false " {
 		t.Fatalf("the calm app was limited too: %q", got)
 	}
+}
+
+// TestHungAppDoesNotHoldUpOthers: a message goes to two apps, one of which
+// hangs. The other still gets it, and delivery returns at the deadline.
+func TestHungAppDoesNotHoldUpOthers(t *testing.T) {
+	e := newEnv(t, func(c *plugins.Config) { c.HookTimeout = 500 * time.Millisecond })
+	good := install(t, "good-app", "org1", "", allGrants()...)
+	hung := install(t, "hung-app", "org1", "hang", allGrants()...)
+	e.start(t, good)
+	e.start(t, hung)
+	e.msgs.add("ward5", "bot-good-app", "bot-hung-app", "nurse1")
+	began := time.Now()
+	err := e.host.MessagePosted(context.Background(), "org1", sdk.Message{ID: "m1", ConversationID: "ward5", SenderID: "nurse1", Text: "3床"})
+	took := time.Since(began)
+	if !core.IsCode(err, core.EUnavailable) || took > 3*time.Second {
+		t.Fatalf("err = %v after %v", err, took)
+	}
+	if sent := e.msgs.Sent(); len(sent) != 1 || sent[0] != "ward5|bot-good-app|echo: 3床" {
+		t.Fatalf("sent = %q", sent)
+	}
+	waitFor(t, "hung app restarted", 30*time.Second, func() bool {
+		s, _ := e.host.Status(hung.ID)
+		return s.Restarts >= 1 && s.State == plugins.StateRunning
+	})
 }

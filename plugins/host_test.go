@@ -93,6 +93,7 @@ func TestHostAPIPermissions(t *testing.T) {
 		{"oversized message", full, "sendbig ward5 20000", "too_large", 0},
 		{"oversized storage value", full, "kvbig 70000", "too_large", 0},
 		{"storage value at the limit", full, "kvbig 65536", "ok", 0},
+		{"payload beyond the wire limit", full, "kvbig 3000000", "too_large", 0},
 		{"approvals not granted", full, "approval a1", "forbidden", 1},
 	}
 	for _, c := range cases {
