@@ -411,14 +411,36 @@ func (s *Service) Installs(ctx context.Context, a core.Actor, orgID string) ([]I
 	return s.cfg.Store.Installs(ctx, orgID)
 }
 
-// GetInstall returns one install of the actor's organisation view.
+// GetInstall returns one install. Needs "marketplace.app" "read" in its
+// organisation; another organisation's install is ENotFound.
 func (s *Service) GetInstall(ctx context.Context, a core.Actor, id string) (Install, error) {
 	in, err := s.cfg.Store.Install(ctx, id)
 	if err != nil {
 		return Install{}, err
 	}
 	if err := s.cfg.Authz.Authorize(ctx, a, in.OrgID, ObjectApp, ActionRead); err != nil {
+		if in.OrgID != a.OrgID {
+			return Install{}, core.Errorf(core.ENotFound, "install %s not found", id)
+		}
+		return Install{}, err
+	}
+	return in, nil
+}
+
+// load reads an install for a change: another organisation's install is
+// ENotFound (its existence is not the actor's business) unless the actor
+// may read there (a system admin); in the actor's own organisation a
+// missing "install" permission is EForbidden and audited.
+func (s *Service) load(ctx context.Context, a core.Actor, id, action string) (Install, error) {
+	in, err := s.cfg.Store.Install(ctx, id)
+	if err != nil {
+		return Install{}, err
+	}
+	if in.OrgID != a.OrgID && s.cfg.Authz.Authorize(ctx, a, in.OrgID, ObjectApp, ActionRead) != nil {
 		return Install{}, core.Errorf(core.ENotFound, "install %s not found", id)
+	}
+	if err := s.authorize(ctx, a, in.OrgID, ObjectApp, ActionInstall, action, id); err != nil {
+		return Install{}, err
 	}
 	return in, nil
 }
@@ -427,15 +449,8 @@ func (s *Service) GetInstall(ctx context.Context, a core.Actor, id string) (Inst
 // edit, stores and applies the result on this node; if the node cannot run
 // it the previous record is put back. action names the audit entry.
 func (s *Service) change(ctx context.Context, a core.Actor, id, action string, edit func(in *Install) (map[string]any, error)) (Install, error) {
-	old, err := s.cfg.Store.Install(ctx, id)
+	old, err := s.load(ctx, a, id, action)
 	if err != nil {
-		return Install{}, err
-	}
-	if err := s.cfg.Authz.Authorize(ctx, a, old.OrgID, ObjectApp, ActionRead); err != nil {
-		// Another organisation's install is not there for this actor.
-		return Install{}, core.Errorf(core.ENotFound, "install %s not found", id)
-	}
-	if err := s.authorize(ctx, a, old.OrgID, ObjectApp, ActionInstall, action, id); err != nil {
 		return Install{}, err
 	}
 	in := old
@@ -645,14 +660,8 @@ func (s *Service) Rollback(ctx context.Context, a core.Actor, id string) (Instal
 // app stored (a reinstall finds nothing of it, since data belongs to the
 // install id, but an export or audit may); otherwise it is deleted.
 func (s *Service) Uninstall(ctx context.Context, a core.Actor, id string, keepData bool) error {
-	in, err := s.cfg.Store.Install(ctx, id)
+	in, err := s.load(ctx, a, id, "marketplace.uninstall")
 	if err != nil {
-		return err
-	}
-	if err := s.cfg.Authz.Authorize(ctx, a, in.OrgID, ObjectApp, ActionRead); err != nil {
-		return core.Errorf(core.ENotFound, "install %s not found", id)
-	}
-	if err := s.authorize(ctx, a, in.OrgID, ObjectApp, ActionInstall, "marketplace.uninstall", id); err != nil {
 		return err
 	}
 	if err := s.cfg.Store.DeleteInstall(ctx, id); err != nil {
