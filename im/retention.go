@@ -340,6 +340,21 @@ func (s *Service) ApplyRetention(ctx context.Context, now time.Time) (purged int
 		return 0, err
 	}
 	var errs []error
+	// The event log carries message content too (message.posted data).
+	// It normally keeps a week for resume; an organisation that keeps
+	// messages for less shortens it for the installation, so no copy
+	// outlives the policy (clients that fall behind it resync).
+	shortest := time.Duration(0)
+	for _, p := range policies {
+		if d := time.Duration(p.MessageDays) * 24 * time.Hour; p.MessageDays > 0 && (shortest == 0 || d < shortest) {
+			shortest = d
+		}
+	}
+	if shortest > 0 && shortest < s.cfg.EventRetention {
+		if _, err := s.store.PruneEvents(ctx, now.Add(-shortest)); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, p := range policies {
 		n, err := s.applyPolicy(ctx, rs, p, now)
 		purged += n

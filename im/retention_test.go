@@ -441,6 +441,17 @@ func TestExport(t *testing.T) {
 			if strings.Contains(buf.String(), "血压") || strings.Contains(buf.String(), "心电图") {
 				t.Fatal("purged content in the export")
 			}
+			// A policy shorter than the event log's week prunes the log too:
+			// message.posted events carry the text.
+			evs, err := svc.Store().EventsAfter(ctx, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range evs {
+				if strings.Contains(string(ev.Data), "血压") {
+					t.Fatalf("purged text survives in the event log: %s", ev.Data)
+				}
+			}
 		})
 	})
 }

@@ -23,8 +23,8 @@ type RetentionPolicyRequest struct {
 type ExportBody struct {
 	ConversationID string          `json:"conversation_id,omitempty"`
 	UserID         string          `json:"user_id,omitempty"`
-	From           string          `json:"from,omitempty" format:"date-time"`
-	To             string          `json:"to,omitempty" format:"date-time"`
+	From           string          `json:"from,omitempty"`
+	To             string          `json:"to,omitempty"`
 	Format         im.ExportFormat `json:"format,omitempty"`
 }
 
