@@ -163,6 +163,15 @@ export class ChatView {
   }
 
   show(rest) {
+    // Coming back from another tab: the browser forgot the scroll position
+    // when the view left the page; put the reader back where they were.
+    if (this.savedFromBottom !== undefined) {
+      const c = this.openId && this.convs.get(this.openId);
+      // …unless messages came meanwhile: then, like any chat app, show the newest.
+      if (c && c.unread) this.scrollToBottom();
+      else this.scrollEl.scrollTop = this.scrollEl.scrollHeight - this.savedFromBottom;
+      this.savedFromBottom = undefined;
+    }
     const id = rest[0];
     if (id) this.openConversation(id);
     else this.closeConversation();
@@ -330,7 +339,9 @@ export class ChatView {
     this.renderList();
   }
 
-  hide() {}
+  hide() {
+    this.savedFromBottom = this.scrollEl.scrollHeight - this.scrollEl.scrollTop;
+  }
 
   renderHead() {
     const c = this.convs.get(this.openId);
@@ -360,6 +371,7 @@ export class ChatView {
       if (this.openId === st.id) {
         this.renderHead();
         this.refreshReceipts(st);
+        if (document.activeElement === this.input) this.updateMentionBox();
       }
       this.renderList();
     } catch { /* receipts stay hidden */ }
@@ -420,7 +432,11 @@ export class ChatView {
     if (this.nearBottom()) { this.newBelow.hidden = true; this.markReadSoon(); }
   }
 
-  nearBottom() { return this.scrollEl.scrollHeight - this.scrollEl.scrollTop - this.scrollEl.clientHeight < 80; }
+  /** Is the reader looking at the newest messages? Never while the chat is not on screen. */
+  nearBottom() {
+    if (!this.scrollEl.isConnected || this.convEl.hidden) return false;
+    return this.scrollEl.scrollHeight - this.scrollEl.scrollTop - this.scrollEl.clientHeight < 80;
+  }
 
   scrollToBottom() {
     this.scrollEl.scrollTop = this.scrollEl.scrollHeight;
