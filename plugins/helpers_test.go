@@ -53,8 +53,9 @@ func checksum(t testing.TB, path string) string {
 
 func baseManifest(id string) sdk.Manifest {
 	return sdk.Manifest{ID: id, Name: "Test " + id, Version: "1.0.0", Publisher: "Rounds tests", MinServerVersion: "0.1.0",
-		Executable: "testapp", Scopes: []string{sdk.ScopeOrgchartRead, sdk.ScopeIMSend, sdk.ScopeIMRead, sdk.ScopeHTTPRoutes},
-		Hooks:         []string{sdk.HookMessagePosted, sdk.HookCommands, sdk.HookHTTP, sdk.HookJobs},
+		Executable: "testapp", Scopes: []string{sdk.ScopeOrgchartRead, sdk.ScopeIMSend, sdk.ScopeIMRead, sdk.ScopeHTTPRoutes, sdk.ScopeApprovalsRead, sdk.ScopeRosterRead},
+		Hooks: []string{sdk.HookMessagePosted, sdk.HookCommands, sdk.HookHTTP, sdk.HookJobs,
+			sdk.HookApprovalFinished, sdk.HookRosterPublished, sdk.HookStaffChanged},
 		SlashCommands: []sdk.SlashCommand{{Name: "t-" + id}},
 		Routes:        []sdk.Route{{Method: "POST", Path: "/echo/{id}"}},
 		Pages:         []sdk.Page{{Path: "/report", Title: "Report", File: "report.html"}},

@@ -174,3 +174,37 @@ func TestHooks(t *testing.T) {
 		}
 	})
 }
+
+func TestEventHooksFollowGrants(t *testing.T) {
+	e := newEnv(t, nil)
+	granted := install(t, "granted-app", "org1", "", plugins.Grant{Scope: sdk.ScopeApprovalsRead}, plugins.Grant{Scope: sdk.ScopeRosterRead},
+		plugins.Grant{Scope: sdk.ScopeOrgchartRead})
+	bare := install(t, "bare-app", "org1", "")
+	elsewhere := install(t, "elsewhere-app", "org2", "", plugins.Grant{Scope: sdk.ScopeApprovalsRead}, plugins.Grant{Scope: sdk.ScopeRosterRead},
+		plugins.Grant{Scope: sdk.ScopeOrgchartRead})
+	for _, i := range []plugins.Install{granted, bare, elsewhere} {
+		e.start(t, i)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	if err := e.host.ApprovalFinished(ctx, "org1", sdk.ApprovalFinished{ApprovalID: "a1", Template: "leave", Outcome: "approved", At: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.host.RosterPublished(ctx, "org1", sdk.RosterPublished{RosterID: "r1", DepartmentID: "cardio", Month: "2026-12", At: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.host.StaffChanged(ctx, "org1", sdk.StaffChange{UserID: "u9", DepartmentID: "cardio", Joined: true, At: now}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"approval": "ok true a1 approved", "roster": "ok true cardio 2026-12", "staff": "ok true u9 cardio true"}
+	for kind, w := range want {
+		if got := e.command(t, granted, "kvget event/"+kind); got != w {
+			t.Errorf("granted %s: %q, want %q", kind, got, w)
+		}
+		for _, i := range []plugins.Install{bare, elsewhere} {
+			if got := e.command(t, i, "kvget event/"+kind); got != "ok false " {
+				t.Errorf("%s got the %s event: %q", i.AppID, kind, got)
+			}
+		}
+	}
+}

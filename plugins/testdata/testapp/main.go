@@ -41,10 +41,6 @@ func (a *app) misbehave() {
 	case "exit":
 		os.Exit(1)
 	case "spin":
-		go func() {
-			for {
-			}
-		}()
 		for {
 		}
 	case "leak":
@@ -62,6 +58,18 @@ func (a *app) OnMessagePosted(ctx context.Context, m sdk.Message) error {
 	a.misbehave()
 	_, err := a.host.SendMessage(ctx, m.ConversationID, "echo: "+m.Text)
 	return err
+}
+
+func (a *app) OnApprovalFinished(ctx context.Context, e sdk.ApprovalFinished) error {
+	return a.host.KVSet(ctx, "event/approval", []byte(e.ApprovalID+" "+e.Outcome))
+}
+
+func (a *app) OnRosterPublished(ctx context.Context, e sdk.RosterPublished) error {
+	return a.host.KVSet(ctx, "event/roster", []byte(e.DepartmentID+" "+e.Month))
+}
+
+func (a *app) OnStaffChanged(ctx context.Context, e sdk.StaffChange) error {
+	return a.host.KVSet(ctx, "event/staff", []byte(fmt.Sprintf("%s %s %v", e.UserID, e.DepartmentID, e.Joined)))
 }
 
 func (a *app) OnJob(ctx context.Context, j sdk.Job) error {
