@@ -122,6 +122,7 @@ func run(ctx context.Context, o options) (map[string]any, error) {
 	summary := map[string]any{
 		"scenario": o.scenario, "url": o.url, "users": need, "server_pid": pid, "client_nofile": nofile,
 		"started_at": time.Now().UTC().Format(time.RFC3339),
+		"loadavg_start": loadavg(),
 	}
 	switch o.scenario {
 	case "fanout", "mixed":
@@ -138,6 +139,9 @@ func run(ctx context.Context, o options) (map[string]any, error) {
 	peak, sampled := rss.stop()
 	summary["server_peak_rss_mb"] = round(float64(peak) / 1024)
 	summary["server_max_sampled_rss_mb"] = round(float64(sampled) / 1024)
+	// The machine is shared: the load average says how much of it the
+	// server and the tool really had.
+	summary["loadavg_end"] = loadavg()
 	return summary, err
 }
 

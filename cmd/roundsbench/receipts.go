@@ -82,7 +82,7 @@ func receipts(ctx context.Context, c *client.Client, o options, cache tokenCache
 	}
 	logf("%d WebSockets ready in %s", len(rs), time.Since(t0).Round(time.Millisecond))
 
-	var convergeMs, stormMs, readLat []float64
+	var convergeMs, fromStartMs, stormMs, readLat []float64
 	var readErrs atomic.Int64
 	unconverged := 0
 	var failures []string
@@ -142,7 +142,10 @@ func receipts(ctx context.Context, c *client.Client, o options, cache tokenCache
 			failures = append(failures, fmt.Sprintf("round %d: sender saw %d of %d readers", round, count(), others))
 			mu.Unlock()
 		} else {
+			// Negative: the sender's count was complete before the last
+			// read's HTTP answer came back.
 			convergeMs = append(convergeMs, float64(conv.Sub(last).Microseconds())/1000)
+			fromStartMs = append(fromStartMs, float64(conv.Sub(stormStart).Microseconds())/1000)
 		}
 		rc, err := c.Receipt(ctx, sender.Token, m.ID)
 		if err != nil {
@@ -159,6 +162,7 @@ func receipts(ctx context.Context, c *client.Client, o options, cache tokenCache
 	summary["rounds"] = o.rounds
 	summary["read_storm_ms"] = summarize(stormMs)
 	summary["convergence_after_last_read_ms"] = summarize(convergeMs)
+	summary["convergence_after_storm_start_ms"] = summarize(fromStartMs)
 	summary["read_ack_latency_ms"] = summarize(readLat)
 	summary["read_errors"] = readErrs.Load()
 	summary["unconverged_rounds"] = unconverged

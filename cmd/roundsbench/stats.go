@@ -123,3 +123,17 @@ func raiseNoFile() uint64 {
 	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r)
 	return r.Cur
 }
+
+// loadavg is the 1-minute load average from /proc/loadavg.
+func loadavg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}
