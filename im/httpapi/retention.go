@@ -11,10 +11,11 @@ import (
 )
 
 // RetentionPolicyRequest sets the caller's organisation's retention: days
-// to keep messages and files (0 = forever). Both fields are written.
+// to keep messages and files (0 = forever). Both are required, so a client
+// cannot switch purging off (or on) by leaving a field out.
 type RetentionPolicyRequest struct {
-	MessageDays int `json:"message_days"`
-	FileDays    int `json:"file_days"`
+	MessageDays *int `json:"message_days"`
+	FileDays    *int `json:"file_days"`
 }
 
 // ExportBody selects an export: conversation_id, or user_id for everything
@@ -67,7 +68,17 @@ func (h *Handlers) setRetention(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := httpapi.Actor(r)
-	p, err := h.svc.SetRetentionPolicy(r.Context(), a, a.OrgID, req.MessageDays, req.FileDays)
+	if req.MessageDays == nil || req.FileDays == nil {
+		// Authorization first: staff learn nothing about the body's rules.
+		if _, err := h.svc.RetentionPolicy(r.Context(), a, a.OrgID); err != nil {
+			return err
+		}
+		if req.MessageDays == nil {
+			return core.Invalid("message_days", "message_days is required (0 keeps messages forever)")
+		}
+		return core.Invalid("file_days", "file_days is required (0 keeps files forever)")
+	}
+	p, err := h.svc.SetRetentionPolicy(r.Context(), a, a.OrgID, *req.MessageDays, *req.FileDays)
 	if err != nil {
 		return err
 	}

@@ -65,10 +65,13 @@ func TestRetentionHTTP(t *testing.T) {
 			code, field              string
 		}{
 			{"staff reads policy", doctor, "GET", "/api/v1/im/retention", nil, 403, "forbidden", ""},
-			{"staff sets policy", doctor, "PUT", "/api/v1/im/retention", map[string]any{"message_days": 1}, 403, "forbidden", ""},
+			{"staff sets policy", doctor, "PUT", "/api/v1/im/retention", map[string]any{"message_days": 1, "file_days": 1}, 403, "forbidden", ""},
+			{"staff sets a half policy", doctor, "PUT", "/api/v1/im/retention", map[string]any{"message_days": 1}, 403, "forbidden", ""},
+			{"policy without file_days", admin, "PUT", "/api/v1/im/retention", map[string]any{"message_days": 30}, 400, "invalid", "file_days"},
+			{"empty policy", admin, "PUT", "/api/v1/im/retention", `{}`, 400, "invalid", "message_days"},
 			{"unknown policy field", admin, "PUT", "/api/v1/im/retention", `{"message_days":30,"keep":"all"}`, 400, "invalid", "keep"},
-			{"policy days as text", admin, "PUT", "/api/v1/im/retention", `{"message_days":"thirty"}`, 400, "invalid", "message_days"},
-			{"negative days", admin, "PUT", "/api/v1/im/retention", map[string]any{"message_days": -5}, 400, "invalid", "message_days"},
+			{"policy days as text", admin, "PUT", "/api/v1/im/retention", `{"message_days":"thirty","file_days":0}`, 400, "invalid", "message_days"},
+			{"negative days", admin, "PUT", "/api/v1/im/retention", map[string]any{"message_days": -5, "file_days": 0}, 400, "invalid", "message_days"},
 			{"staff lists holds", nurse, "GET", "/api/v1/im/holds", nil, 403, "forbidden", ""},
 			{"staff places a hold", nurse, "POST", "/api/v1/im/holds", map[string]any{"conversation_id": g.ID, "reason": "r", "case_number": "c"}, 403, "forbidden", ""},
 			{"unknown hold field", admin, "POST", "/api/v1/im/holds", `{"conversation_id":"` + g.ID + `","reason":"r","case_number":"c","until":"never"}`, 400, "invalid", "until"},
