@@ -464,3 +464,29 @@ func (h *Host) Restore(ctx context.Context, store Installs) error {
 	}
 	return errors.Join(errs...)
 }
+
+// PageLink is an app page the web client lists and opens in a sandboxed
+// frame.
+type PageLink struct {
+	AppID   string `json:"app_id"`
+	AppName string `json:"app_name"`
+	Title   string `json:"title"`
+	URL     string `json:"url"` // e.g. /plugins/daily-report/ui/write
+}
+
+// Pages lists the pages of the running installs of orgID that hold
+// http:routes, by app and page order.
+func (h *Host) Pages(orgID string) []PageLink {
+	var out []PageLink
+	for _, r := range h.installsFor(orgID, "") {
+		if r.app() == nil || !h.perms.Allowed(r.inst.ID, orgID, sdk.ScopeHTTPRoutes) {
+			continue
+		}
+		for _, p := range r.bundle.Manifest.Pages {
+			out = append(out, PageLink{AppID: r.inst.AppID, AppName: r.bundle.Manifest.Name, Title: p.Title,
+				URL: "/plugins/" + r.inst.AppID + "/ui" + p.Path})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].AppID < out[j].AppID })
+	return out
+}

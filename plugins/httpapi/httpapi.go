@@ -114,9 +114,10 @@ type Install struct {
 	Health  *plugins.Status `json:"health,omitempty"`
 }
 
-// Register adds the admin's JSON routes. Reading needs "marketplace.app"
-// "read" in the actor's organisation; enabling and disabling need
-// "install". Enabling starts the install and records it enabled only once
+// Register adds the JSON routes: the admin's (reading needs
+// "marketplace.app" "read" in the actor's organisation; enabling and
+// disabling need "install") and the list of app pages for the web client
+// ("apps.app" "open"). Enabling starts the install and records it enabled only once
 // it runs, so a refused enable changes nothing.
 func Register(rt *httpapi.Router, h *plugins.Host, store plugins.Installs, az Authorizer) {
 	view := func(rec plugins.InstallRecord) Install {
@@ -158,6 +159,16 @@ func Register(rt *httpapi.Router, h *plugins.Host, store plugins.Installs, az Au
 				out.Items = append(out.Items, view(rec))
 			}
 			httpapi.WriteJSON(w, http.StatusOK, out)
+			return nil
+		}})
+	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/plugins/pages", Summary: "App pages I can open (shown in a sandboxed frame)",
+		Tag: "plugins", Access: httpapi.Authenticated, Response: httpapi.List[plugins.PageLink]{},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			a := httpapi.Actor(r)
+			if err := az.Authorize(r.Context(), a, a.OrgID, "apps.app", "open"); err != nil {
+				return err
+			}
+			httpapi.WriteJSON(w, http.StatusOK, httpapi.List[plugins.PageLink]{Items: h.Pages(a.OrgID)})
 			return nil
 		}})
 	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/plugins/installs/{id}", Summary: "An app install and its health",
