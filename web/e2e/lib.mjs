@@ -39,6 +39,8 @@ export async function newPage(browser, viewport = DESKTOP, opts = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
+  // A Content-Security-Policy violation is a bug in the client: report it.
+  page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(new Error(m.text())); });
   page.on('dialog', (d) => d.accept());
   page.errors = errors;
   return { context, page };

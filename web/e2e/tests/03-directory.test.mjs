@@ -56,6 +56,7 @@ test('search by pinyin initials finds the person, and the card opens', async (t)
   assert.equal(await page.locator('.card-name').textContent(), hit.name);
   assert.ok(await page.getByTestId('start-chat').isVisible());
   await shot(page, 'person-card-desktop');
+  assert.deepEqual(page.errors.map(String), []);
 });
 
 test('the directory at phone width shows one pane at a time', async (t) => {

@@ -56,6 +56,7 @@ test('a leave request: errors inline, then submitted', async (t) => {
   assert.equal(await page.locator('.ap-request script').count(), 0);
   assert.equal(posted, 1);
   await shot(page, 'approval-request-desktop');
+  assert.deepEqual(page.errors.map(String), []);
 });
 
 test('the manager approves it with a comment; the submitter sees it approved', async (t) => {

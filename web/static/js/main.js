@@ -47,6 +47,7 @@ export function navigate(hash) {
 
 async function boot() {
   setUnauthenticatedHandler(() => signedOut());
+  await session.loadRoutes();
   try {
     const me = await get('/api/v1/me', { quiet401: true });
     signedIn(me.user || me);

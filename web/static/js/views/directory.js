@@ -10,6 +10,12 @@ import { session } from '../session.js';
 import { debounce } from '../util.js';
 import { icon } from '../icons.js';
 
+/** Indent a tree row through the CSSOM (the CSP allows no inline style attributes). */
+function indent(el, level) {
+  el.style.paddingLeft = (level - 1) * 16 + 8 + 'px';
+  return el;
+}
+
 export class DirectoryView {
   constructor() {
     this.depts = [];
@@ -90,9 +96,9 @@ export class DirectoryView {
         'data-dept': d.id,
         onclick: (e) => { e.stopPropagation(); this.selectDept(d.id, true); },
       },
-      h('span', { class: 'tree-row', style: `padding-left:${(level - 1) * 16 + 8}px` },
+      indent(h('span', { class: 'tree-row' },
         h('span', { class: 'twisty', 'aria-hidden': 'true', onclick: (e) => { e.stopPropagation(); this.toggle(d.id); } }, kids.length ? (open ? '▾' : '▸') : ''),
-        h('span', { class: 'tree-name' }, d.name)),
+        h('span', { class: 'tree-name' }, d.name)), level),
       kids.length && open ? h('ul', { role: 'group' }, kids.map((k) => node(k, level + 1))) : null);
       return li;
     };
