@@ -1002,3 +1002,78 @@ func TestPgConnRefusesUnreadableDSN(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreachableBackend: a configuration pointing at a backend nobody
+// answers for either stops the node at start with a message naming the
+// backend, or (for backends connected lazily) leaves /readyz failing and
+// naming it. Nothing is written anywhere else meanwhile.
+func TestUnreachableBackend(t *testing.T) {
+	cases := []struct {
+		name, check, want string
+		set               func(c *config.Config)
+	}{
+		{"postgres", "database", "database: postgres: cannot reach the database", func(c *config.Config) {
+			c.Database.PostgresDSN = "postgres://rounds@127.0.0.1:1/rounds?sslmode=disable&connect_timeout=2"
+		}},
+		{"nats", "bus (nats)", "bus: bad NATS settings for nats://127.0.0.1:1", func(c *config.Config) { c.Bus.NATSURL = "nats://127.0.0.1:1" }},
+		{"minio", "files (minio)", "files: cannot use MinIO at 127.0.0.1:1", func(c *config.Config) {
+			c.Files.MinIO = config.MinIO{Endpoint: "127.0.0.1:1", AccessKey: "rounds", SecretKey: "secret-secret", Bucket: "rounds"}
+		}},
+		{"elasticsearch", "search (elasticsearch)", "search: cannot use Elasticsearch at [http://127.0.0.1:1]", func(c *config.Config) {
+			c.Search.Elasticsearch.Addresses = []string{"http://127.0.0.1:1"}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cfg := config.Default()
+			cfg.DataDir = t.TempDir()
+			cfg.Database.SQLiteSynchronous = "normal"
+			tc.set(&cfg)
+			app, err := Build(ctx, cfg, io.Discard)
+			if err != nil {
+				if !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("start refused without naming the backend: %v", err)
+				}
+				t.Logf("start refused: %v", err)
+				return
+			}
+			defer app.Close()
+			code, rep := app.Ready(ctx)
+			if code != http.StatusServiceUnavailable || !strings.HasPrefix(rep.Checks[tc.check], "failing: ") {
+				t.Fatalf("readyz %d %+v: want 503 with %q failing", code, rep, tc.check)
+			}
+			for name, res := range rep.Checks {
+				if name != tc.check && res != "ok" {
+					t.Errorf("only %s should fail, %s says %s", tc.check, name, res)
+				}
+			}
+		})
+	}
+}
+
+// TestReadinessWhenFileStoreStops: MinIO going away under a running node
+// turns /readyz to 503 naming the file store, and back once it returns.
+func TestReadinessWhenFileStoreStops(t *testing.T) {
+	srv := miniotest.StartServer(t)
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Database.SQLiteSynchronous = "normal"
+	m := srv.Config
+	cfg.Files.MinIO = config.MinIO{Endpoint: m.Endpoint, AccessKey: m.AccessKey, SecretKey: m.SecretKey, Bucket: m.Bucket, UseSSL: m.UseSSL, Region: m.Region}
+	app, err := Build(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if code, rep := app.Ready(ctx); code != http.StatusOK {
+		t.Fatalf("ready with MinIO up: %d %+v", code, rep)
+	}
+	srv.Stop()
+	code, rep := app.Ready(ctx)
+	if code != http.StatusServiceUnavailable || !strings.HasPrefix(rep.Checks["files (minio)"], "failing: ") || rep.Checks["database"] != "ok" {
+		t.Fatalf("readyz with MinIO down: %d %+v", code, rep)
+	}
+}
