@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -328,10 +329,10 @@ func (s Schema) ValidateValues(raw json.RawMessage) (Values, error) {
 			continue
 		}
 		env := s.Env()
+		prog, err := s.formula(f.Formula, env)
 		for k, v := range out {
 			env[k] = v
 		}
-		prog, err := compileFormula(f.Formula, env)
 		if err != nil {
 			return nil, core.Invalid("form."+f.Key, "cannot compute %s: %v", f.Label, firstLine(err))
 		}
@@ -342,6 +343,29 @@ func (s Schema) ValidateValues(raw json.RawMessage) (Values, error) {
 		out[f.Key], _ = res.(float64)
 	}
 	return out, nil
+}
+
+// formulas caches compiled formulas by formula and the field types they
+// were checked against (a template version never changes, so its entries
+// stay valid).
+var formulas sync.Map
+
+func (s Schema) formula(formula string, sample map[string]any) (*vm.Program, error) {
+	var sig strings.Builder
+	sig.WriteString(formula)
+	for _, f := range s.Fields {
+		sig.WriteString("\x00" + f.Key + ":" + string(f.Type))
+	}
+	key := sig.String()
+	if p, ok := formulas.Load(key); ok {
+		return p.(*vm.Program), nil
+	}
+	p, err := compileFormula(formula, sample)
+	if err != nil {
+		return nil, err
+	}
+	formulas.Store(key, p)
+	return p, nil
 }
 
 func compileFormula(formula string, env map[string]any) (*vm.Program, error) {
