@@ -15,6 +15,18 @@
 // services. The app side of the protocol is the SDK module
 // (plugins/sdk); this package uses only its public host-side API.
 //
+// # Limits
+//
+// What is enforced, on Linux: resident memory above Config.MemoryLimit
+// (read from /proc every HealthInterval) kills the app and counts as a
+// crash; Config.CPULimit becomes RLIMIT_CPU on the process (prlimit after
+// start), so the kernel kills an app that burns more CPU time than that;
+// the app gets an empty environment (PATH and GOMEMLIMIT only); host-API
+// calls are rate limited per install (token bucket) and gRPC messages from
+// an app are capped at Config.MaxMsg. RLIMIT_AS is deliberately not set: a
+// Go program reserves far more address space than it uses. Elsewhere only
+// the rate and size limits apply.
+//
 // Lock order: Host.mu before runner.mu; neither is held across a call into
 // an app or a backend.
 package plugins

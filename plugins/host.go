@@ -277,6 +277,9 @@ func (h *Host) deliver(ctx context.Context, rs []*runner, hook string, fn func(c
 	errs := make([]error, len(rs))
 	var wg sync.WaitGroup
 	for i, r := range rs {
+		if r.status().State == StateDisabled {
+			continue // the admin has been alerted; events for it are dropped
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
