@@ -107,7 +107,7 @@ type backupOptions struct {
 func cmdBackup(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	path := configFlag(fs)
-	out := fs.String("out", "", "archive to write (.tar.gz); required")
+	out := fs.String("out", "", "archive to write (.tar.gz), or - for standard output; required")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -123,6 +123,13 @@ func cmdBackup(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeTarget()
+	if *out == "-" {
+		// Straight to a pipe (an encrypting tool, ssh to the backup host), so
+		// no unencrypted archive is left on this server; no summary, it
+		// would corrupt the stream.
+		_, err := writeBackup(ctx, t, stdout, backupOptions{})
+		return err
+	}
 	m, err := writeBackupFile(ctx, t, *out, backupOptions{TempDir: filepath.Dir(*out)})
 	if err != nil {
 		return err

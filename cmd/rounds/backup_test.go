@@ -590,6 +590,19 @@ func TestBackupCommand(t *testing.T) {
 	if _, err := os.Stat(archive + ".partial"); !os.IsNotExist(err) {
 		t.Fatalf("the partial archive must be gone: %v", err)
 	}
+	// To standard output, for a pipe into an encrypting tool: the stream is
+	// the archive and nothing else.
+	var piped, errb bytes.Buffer
+	if code := Main(ctx, []string{"backup", "-config", cfgFile, "-out", "-"}, &piped, &errb); code != 0 {
+		t.Fatalf("backup -out -: %d %s", code, errb.String())
+	}
+	pipedFile := filepath.Join(dir, "piped.tar.gz")
+	if err := os.WriteFile(pipedFile, piped.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run("restore", "-config", cfgFile, "-check", pipedFile); code != 0 {
+		t.Fatalf("restore -check of the piped archive: %d %s", code, out)
+	}
 	if code, out := run("restore", "-config", cfgFile, "-check", archive); code != 0 || !strings.Contains(out, "is intact") {
 		t.Fatalf("restore -check: %d %s", code, out)
 	}
