@@ -85,6 +85,18 @@ function signedIn(user) {
   // whatever tab is open.
   viewFor('chat');
   render();
+  approvalsBadge();
+}
+
+/** The rail shows how many approvals wait for me from sign-in on. */
+async function approvalsBadge() {
+  if (!session.serves('GET', '/api/v1/approvals/me/pending')) return;
+  try {
+    const r = await get('/api/v1/approvals/me/pending?limit=100');
+    const n = (r.items || []).length;
+    const b = root.querySelector('[data-badge="approvals"]');
+    if (b) { b.hidden = !n; b.textContent = n > 99 ? '99+' : String(n); }
+  } catch { /* the approvals screen shows errors */ }
 }
 
 let mainEl, railButtons, netBanner;
@@ -144,7 +156,9 @@ function viewFor(tab) {
     switch (tab) {
       case 'chat': views[tab] = new ChatView(); break;
       case 'directory': views[tab] = new DirectoryView(); break;
-      case 'approvals': views[tab] = new ApprovalsView(); break;
+      case 'approvals':
+        views[tab] = session.serves('GET', '/api/v1/approvals/templates') ? new ApprovalsView() : new PlaceholderView(tab);
+        break;
       default: views[tab] = new PlaceholderView(tab);
     }
   }
