@@ -417,7 +417,12 @@ func (s *Service) Resubmit(ctx context.Context, requestID string, in ResubmitInp
 		if chosen == nil {
 			chosen = x.r.Chosen
 		}
+		// Keep the department of the first submission while the submitter is
+		// still in it; otherwise their primary department now.
 		dept := x.r.DeptID
+		if _, all, err := x.s.dir.DepartmentsOf(x.ctx, x.r.OrgID, x.r.SubmitterID); err == nil && !slices.Contains(all, dept) {
+			dept = ""
+		}
 		if _, err := x.s.prepare(x.ctx, ct, x.r, form, dept, chosen); err != nil {
 			return err
 		}

@@ -46,17 +46,23 @@ func TestRejectAndResubmit(t *testing.T) {
 		// A corrected form is validated.
 		_, err = e.svc.Resubmit(as(nurse), req, approvals.ResubmitInput{ActionID: aid(), Form: []byte(`{"amount": "lots"}`)})
 		wantCode(t, err, core.EInvalid)
+		// The nurse moved to nursing meanwhile: the request follows her.
+		e.dir.depts[nurse] = []string{deptNursing}
 		if _, err := e.svc.Resubmit(as(nurse), req, approvals.ResubmitInput{ActionID: aid(), Form: []byte(`{"reason": "flu, with note"}`)}); err != nil {
 			t.Fatal(err)
+		}
+		if v := e.view(req); v.Request.DeptID != deptNursing {
+			t.Fatalf("dept after the move = %s", v.Request.DeptID)
 		}
 		v := e.view(req)
 		if v.Request.Status != approvals.StatusPending || v.Request.Round != 2 || v.Request.Form["reason"] != "flu, with note" {
 			t.Fatalf("after resubmit: %+v", v.Request)
 		}
-		if got := e.pending(req); !slices.Equal(got, []string{wardHead}) {
+		// Her manager is now the head of nursing.
+		if got := e.pending(req); !slices.Equal(got, []string{nursingHd}) {
 			t.Fatalf("pending = %v", got)
 		}
-		e.approve(wardHead, req)
+		e.approve(nursingHd, req)
 		e.approve(doctor, req)
 		e.approve(hr2, req)
 		if e.status(req) != approvals.StatusApproved {
