@@ -98,3 +98,15 @@ test('typing and reactions reach the others live', async (t) => {
   await A.page.locator('.msg.mine').last().locator('.reaction', { hasText: '👍 1' }).waitFor();
   await shot(A.page, 'group-desktop');
 });
+
+test('searching the list finds chat history', async (t) => {
+  if (skip) return t.skip(skip);
+  const probe = await call(A.page, 'GET', '/api/v1/im/search?q=' + encodeURIComponent('历史消息'));
+  if (probe.status !== 200) return t.skip(`the server's message search answers ${probe.status}`);
+  await A.page.goto('/#/chat');
+  await A.page.locator('.list-pane .search').fill('历史消息');
+  await A.page.locator('.message-hits [data-message]').first().waitFor();
+  assert.match(await A.page.locator('.message-hits').textContent(), /历史消息 #\d+/);
+  await A.page.locator('.message-hits [data-message]').first().click();
+  await A.page.waitForURL(new RegExp('#/chat/' + conv.id));
+});

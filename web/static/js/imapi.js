@@ -66,6 +66,8 @@ export const im = {
   ack(msgId) { return viaSocket('ack_ding', { message_id: msgId }, () => post(M + enc(msgId) + '/ding/ack', {})); },
   /** Who has acknowledged an urgent message: {recipients: [{user_id, acked_at}], …}. */
   ding(msgId) { return get(M + enc(msgId) + '/ding'); },
+  /** Messages matching q in my conversations: {total, messages}. */
+  search(q) { return get('/api/v1/im/search' + qs({ q, limit: 20 })); },
   direct(userId) { return post('/api/v1/im/conversations', { kind: 'direct', user_id: userId }); },
   upload(file) {
     const fd = new FormData();

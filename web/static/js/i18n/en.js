@@ -99,6 +99,7 @@ export const en = {
   'chat.ding.open': 'Open',
   'chat.ding.nobody': 'An urgent message needs at least one recipient',
   'chat.ding.escalated': '{n} still unacknowledged — escalated to you',
+  'chat.history.hits': 'Messages ({n})',
   'chat.typing': '{names} is typing…',
   'chat.left': 'You are no longer in this conversation',
 

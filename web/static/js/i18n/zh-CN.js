@@ -99,6 +99,7 @@ export const zh = {
   'chat.ding.open': '查看',
   'chat.ding.nobody': '紧急消息需要至少一位接收人',
   'chat.ding.escalated': '{n} 人仍未确认，已升级给你',
+  'chat.history.hits': '聊天记录（{n}）',
   'chat.typing': '{names} 正在输入…',
   'chat.left': '你已不在该会话中',
 

@@ -83,6 +83,7 @@ export class ChatView {
     // Colleagues matching the search (name, pinyin initials, employee no.),
     // so a chat with anyone is a few keystrokes away.
     this.peopleHits = h('div', { class: 'people-hits', hidden: true });
+    this.messageHits = h('div', { class: 'people-hits message-hits', hidden: true });
     this.searchPeople = debounce(() => this.findPeople(), 250);
     this.listEl = h('ul', { class: 'conv-list', role: 'list', 'aria-label': t('chat.conversations') });
     this.listStatus = h('p', { class: 'muted center', role: 'status' });
@@ -97,7 +98,8 @@ export class ChatView {
       h('div', { class: 'pane-search' }, this.searchInput),
       this.listStatus,
       this.listEl,
-      this.peopleHits);
+      this.peopleHits,
+      this.messageHits);
 
     this.titleEl = h('h2', { id: 'conv-title', class: 'conv-title' });
     this.subEl = h('span', { class: 'muted conv-sub' });
@@ -269,6 +271,7 @@ export class ChatView {
 
   async findPeople() {
     const q = this.searchInput.value.trim();
+    this.findMessages(q);
     if (!q) { this.peopleHits.hidden = true; return; }
     let hits;
     try { hits = await org.search(q); } catch { this.peopleHits.hidden = true; return; }
@@ -292,6 +295,25 @@ export class ChatView {
         h('span', { class: 'conv-main' },
           h('span', { class: 'conv-name' }, p.name),
           h('span', { class: 'muted small-text' }, [p.position, p.primary_department, p.org_id !== org.myOrg() ? p.org_name : ''].filter(Boolean).join(' · '))))))));
+  }
+
+  /** Chat history matching the search, from the server's message index. */
+  async findMessages(q) {
+    if (q.length < 2 || !session.serves('GET', '/api/v1/im/search')) { this.messageHits.hidden = true; return; }
+    let r;
+    try { r = await im.search(q); } catch { this.messageHits.hidden = true; return; }
+    if (this.searchInput.value.trim() !== q) return;
+    const msgs = (r && r.messages) || [];
+    this.messageHits.hidden = !msgs.length;
+    mount(this.messageHits, h('h2', { class: 'hits-title' }, t('chat.history.hits', { n: r.total || msgs.length })),
+      h('ul', { class: 'people-list', role: 'list' }, msgs.map((m) => {
+        const c = this.convs.get(m.conversation_id);
+        return h('li', null, h('a', { class: 'person-row', href: '#/chat/' + encodeURIComponent(m.conversation_id), 'data-message': m.id },
+          avatar(m.sender_id, people.name(m.sender_id), 32),
+          h('span', { class: 'conv-main' },
+            h('span', { class: 'conv-line' }, h('span', { class: 'conv-name' }, c ? this.convName(c) : people.name(m.sender_id)), h('span', { class: 'conv-time muted' }, fmtTime(m.created_at, false))),
+            h('span', { class: 'conv-preview muted' }, (c && c.kind !== 'direct' ? people.name(m.sender_id) + ': ' : '') + m.text))));
+      })));
   }
 
   // ---------- the open conversation ----------
