@@ -233,6 +233,15 @@ func TestIdempotentRetry(t *testing.T) {
 	if len(list) != 1 {
 		t.Fatalf("a retried submit made %d requests", len(list))
 	}
+	// A retry after the template changed still gets the first outcome.
+	if _, err := e.svc.SaveFlow(as(admin), "t", flowOf(named(users(doctor), "only"))); err != nil {
+		t.Fatal(err)
+	}
+	sub.Form = json.RawMessage(`{"reason": 5}`)
+	again, err = e.svc.Submit(as(nurse), sub)
+	if err != nil || again.RequestID != first.RequestID || !again.Replayed {
+		t.Fatalf("late retry = %+v, %v", again, err)
+	}
 	in := approvals.ActionInput{ActionID: "approve-1"}
 	a1, err := e.svc.Approve(as(wardHead), first.RequestID, in)
 	if err != nil {

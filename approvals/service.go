@@ -349,6 +349,17 @@ func (s *Service) Submit(ctx context.Context, in SubmitInput) (Outcome, error) {
 	if err := s.authz.Authorize(ctx, a, a.OrgID, ObjRequest, ActionUse); err != nil {
 		return Outcome{}, err
 	}
+	// A retry is answered before the form is looked at again: the template
+	// or the org chart may have changed since the first try.
+	if o, err := s.store.Outcome(ctx, a.OrgID, a.UserID, in.ActionID); err != nil {
+		return Outcome{}, err
+	} else if o != nil {
+		if o.Action != ActSubmit {
+			return Outcome{}, core.Invalid("action_id", "this action_id was used for another action")
+		}
+		o.Replayed = true
+		return *o, nil
+	}
 	t, err := s.store.LatestTemplate(ctx, a.OrgID, in.TemplateCode)
 	if err != nil {
 		if core.IsCode(err, core.ENotFound) {

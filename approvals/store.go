@@ -45,6 +45,9 @@ type Store interface {
 	// DueTasks returns pending tasks whose DueAt is set and not after now,
 	// oldest first, across organisations.
 	DueTasks(ctx context.Context, now time.Time, limit int) ([]Task, error)
+	// Outcome returns the recorded outcome of an action id, or nil (a read
+	// outside any transaction, for answering retries early).
+	Outcome(ctx context.Context, orgID, actorID, actionID string) (*Outcome, error)
 	// OpenTasksOf returns the pending and waiting tasks of a person.
 	OpenTasksOf(ctx context.Context, orgID, userID string) ([]Task, error)
 

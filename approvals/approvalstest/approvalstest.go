@@ -233,6 +233,12 @@ func Run(t *testing.T, open func(t *testing.T) approvals.Store) {
 		if err != nil || !slices.Equal(cc, []string{"u4", "u5"}) {
 			t.Fatalf("cc = %v, %v", cc, err)
 		}
+		if o, err := s.Outcome(ctx, org, "u1", "a1"); err != nil || o == nil || o.Action != "submit" {
+			t.Fatalf("outcome outside a transaction = %+v, %v", o, err)
+		}
+		if o, err := s.Outcome(ctx, org, "u1", "nope"); err != nil || o != nil {
+			t.Fatalf("unknown action id = %+v, %v", o, err)
+		}
 		err = s.Update(ctx, func(tx approvals.Tx) error {
 			o, err := tx.Outcome(ctx, org, "u1", "a1")
 			if err != nil || o == nil || o.RequestID != r.ID {

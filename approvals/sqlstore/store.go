@@ -553,9 +553,17 @@ func (t *storeTx) AddCC(ctx context.Context, orgID, requestID string, users []st
 	return core.Wrap(err, "add cc")
 }
 
+func (s *Store) Outcome(ctx context.Context, orgID, actorID, actionID string) (*approvals.Outcome, error) {
+	return readOutcome(ctx, s.db, orgID, actorID, actionID)
+}
+
 func (t *storeTx) Outcome(ctx context.Context, orgID, actorID, actionID string) (*approvals.Outcome, error) {
+	return readOutcome(ctx, t.tx, orgID, actorID, actionID)
+}
+
+func readOutcome(ctx context.Context, q sqldb.Querier, orgID, actorID, actionID string) (*approvals.Outcome, error) {
 	var s string
-	err := t.tx.QueryRowContext(ctx, `SELECT outcome_json FROM approval_outcomes WHERE org_id = ? AND actor_id = ? AND action_id = ?`, orgID, actorID, actionID).Scan(&s)
+	err := q.QueryRowContext(ctx, `SELECT outcome_json FROM approval_outcomes WHERE org_id = ? AND actor_id = ? AND action_id = ?`, orgID, actorID, actionID).Scan(&s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
