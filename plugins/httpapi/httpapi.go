@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/roundshq/rounds/core"
@@ -60,7 +61,10 @@ func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r
 		return err
 	}
 	if route.Page != nil {
-		f, err := os.Open(route.PageFile)
+		// Open the page inside ui/ as a root: a symbolic link in the bundle
+		// (an unpacked archive may hold any) cannot reach a file outside it.
+		uiDir := strings.TrimSuffix(route.PageFile, filepath.FromSlash(route.Page.File))
+		f, err := os.OpenInRoot(uiDir, filepath.FromSlash(route.Page.File))
 		if err != nil {
 			return core.Errorf(core.ENotFound, "page file missing")
 		}
