@@ -185,7 +185,7 @@ func cmdRestore(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "restored %s (taken %s by Rounds %s); start the server (it applies any newer migrations), then rebuild the search index (rounds reindex)\n",
+	fmt.Fprintf(stdout, "restored %s (taken %s by Rounds %s); start the server (it applies any newer migrations), then rebuild the search index (operator's guide, section 6)\n",
 		archive, m.CreatedAt.Format(time.RFC3339), m.RoundsVersion)
 	return nil
 }
