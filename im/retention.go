@@ -60,6 +60,8 @@ func (m Message) Purged() bool { return m.Recalled() && m.RecalledBy == PurgedBy
 type PurgeResult struct {
 	MessageIDs []string
 	Files      []File
+	// LastSeq is the seq of the last purged message (0 when none).
+	LastSeq int64
 }
 
 // RetentionStore keeps policies and holds and carries out purges. The SQL
@@ -86,14 +88,21 @@ type RetentionStore interface {
 	// Holds lists orgID's holds, newest first; only active ones unless
 	// released is true.
 	Holds(ctx context.Context, orgID string, released bool) ([]LegalHold, error)
-	// PurgeMessages removes the content of up to limit messages of orgID's
-	// conversations created before cutoff and not yet recalled, skipping
-	// every message under an active hold (its conversation is held, its
-	// sender is held, or a held person is a member of its conversation).
-	// In one transaction it blanks the rows (RecalledBy = PurgedBy,
-	// RecalledAt = at), deletes their reactions and file records, and
-	// blanks quotes of them in replies.
-	PurgeMessages(ctx context.Context, orgID string, cutoff, at time.Time, limit int) (PurgeResult, error)
+	// ExpiredConversations lists up to limit conversations of orgID
+	// created before cutoff with id > afterID, in id order, leaving out
+	// those under an active hold (the conversation is held, or a held
+	// person is a member of it).
+	ExpiredConversations(ctx context.Context, orgID string, cutoff time.Time, afterID string, limit int) ([]string, error)
+	// PurgeMessages removes the content of up to limit messages of convID
+	// with seq > afterSeq, created before cutoff and not yet recalled, in
+	// seq order, skipping every message under an active hold of the
+	// conversation's organisation (its conversation is held, its sender is
+	// held, or a held person is a member of its conversation; checked
+	// again here, inside the purging transaction). In one transaction it
+	// blanks the rows (RecalledBy = PurgedBy, RecalledAt = at), deletes
+	// their reactions and file records, and blanks quotes of them in
+	// replies. LastSeq of the result is the cursor for the next batch.
+	PurgeMessages(ctx context.Context, convID string, cutoff, at time.Time, afterSeq int64, limit int) (PurgeResult, error)
 	// PurgeFiles deletes up to limit file records of orgID created before
 	// cutoff, skipping held ones as PurgeMessages does, and clears file_id
 	// on the messages that carried them.
@@ -378,17 +387,35 @@ func (s *Service) ApplyRetention(ctx context.Context, now time.Time) (purged int
 func (s *Service) applyPolicy(ctx context.Context, rs RetentionStore, p RetentionPolicy, now time.Time) (int, error) {
 	n := 0
 	if p.MessageDays > 0 {
+		// Conversation by conversation, walking each one's seq index from a
+		// cursor: every message is looked at once per run however long
+		// the history, and the hold check is per conversation.
 		cutoff := now.Add(-time.Duration(p.MessageDays) * 24 * time.Hour)
+		after := ""
 		for {
-			res, err := rs.PurgeMessages(ctx, p.OrgID, cutoff, now, purgeBatch)
+			convs, err := rs.ExpiredConversations(ctx, p.OrgID, cutoff, after, purgeBatch)
 			if err != nil {
 				return n, err
 			}
-			n += len(res.MessageIDs)
-			s.forget(ctx, res.MessageIDs, res.Files)
-			if len(res.MessageIDs) < purgeBatch {
+			for _, c := range convs {
+				var seq int64
+				for {
+					res, err := rs.PurgeMessages(ctx, c, cutoff, now, seq, purgeBatch)
+					if err != nil {
+						return n, err
+					}
+					n += len(res.MessageIDs)
+					s.forget(ctx, res.MessageIDs, res.Files)
+					if len(res.MessageIDs) < purgeBatch {
+						break
+					}
+					seq = res.LastSeq
+				}
+			}
+			if len(convs) < purgeBatch {
 				break
 			}
+			after = convs[len(convs)-1]
 		}
 	}
 	if p.FileDays > 0 {

@@ -28,7 +28,7 @@ func RunRetention(t *testing.T, newStore func(t *testing.T) im.Store) {
 	// conv creates a group of org with members.
 	conv := func(t *testing.T, s im.Store, org string, members ...string) im.Conversation {
 		t.Helper()
-		c := im.Conversation{ID: core.NewID(), OrgID: org, Kind: im.Group, Name: "g", CreatedAt: now, UpdatedAt: now}
+		c := im.Conversation{ID: core.NewID(), OrgID: org, Kind: im.Group, Name: "g", CreatedAt: now.Add(-100 * day), UpdatedAt: now}
 		err := s.InTx(ctx, func(tx im.Tx) error {
 			if err := tx.CreateConversation(ctx, c); err != nil {
 				return err
@@ -76,6 +76,26 @@ func RunRetention(t *testing.T, newStore func(t *testing.T) im.Store) {
 			t.Fatal(err)
 		}
 		return m, f
+	}
+
+	// purge purges org's conversations one batch of up to limit each, as
+	// the service does on one pass.
+	purge := func(t *testing.T, rs im.RetentionStore, org string, cutoff time.Time, limit int) im.PurgeResult {
+		t.Helper()
+		var all im.PurgeResult
+		convs, err := rs.ExpiredConversations(ctx, org, cutoff, "", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range convs {
+			res, err := rs.PurgeMessages(ctx, c, cutoff, now, 0, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all.MessageIDs = append(all.MessageIDs, res.MessageIDs...)
+			all.Files = append(all.Files, res.Files...)
+		}
+		return all
 	}
 
 	t.Run("policy round trip", func(t *testing.T) {
@@ -166,10 +186,14 @@ func RunRetention(t *testing.T, newStore func(t *testing.T) im.Store) {
 				t.Fatal(err)
 			}
 		}
-		res, err := rs.PurgeMessages(ctx, "org", now.Add(-30*day), now, 100)
-		if err != nil {
-			t.Fatal(err)
+		convs, err := rs.ExpiredConversations(ctx, "org", now.Add(-30*day), "", 100)
+		if err != nil || len(convs) != 1 || convs[0] != plain.ID {
+			t.Fatalf("conversations to purge %v, want only %s (the others are held or foreign) err=%v", convs, plain.ID, err)
 		}
+		if convs, _ := rs.ExpiredConversations(ctx, "org", now.Add(-200*day), "", 100); len(convs) != 0 {
+			t.Fatalf("conversations created after the cutoff listed: %v", convs)
+		}
+		res := purge(t, rs, "org", now.Add(-30*day), 100)
 		if len(res.MessageIDs) != 1 || res.MessageIDs[0] != m1.ID || len(res.Files) != 1 || res.Files[0].ID != f1.ID || res.Files[0].Name != "ecg.pdf" {
 			t.Fatalf("purged %+v", res)
 		}
@@ -189,8 +213,13 @@ func RunRetention(t *testing.T, newStore func(t *testing.T) im.Store) {
 				t.Fatalf("held or foreign message was purged: %+v", got)
 			}
 		}
-		if res, err := rs.PurgeMessages(ctx, "org", now.Add(-30*day), now, 100); err != nil || len(res.MessageIDs) != 0 {
-			t.Fatalf("second purge %+v err=%v", res, err)
+		if res := purge(t, rs, "org", now.Add(-30*day), 100); len(res.MessageIDs) != 0 {
+			t.Fatalf("second purge %+v", res)
+		}
+		// Purging a held conversation directly still skips it: the hold
+		// is checked again in the purging transaction.
+		if res, err := rs.PurgeMessages(ctx, heldConv.ID, now.Add(-30*day), now, 0, 100); err != nil || len(res.MessageIDs) != 0 {
+			t.Fatalf("held conversation purged %+v err=%v", res, err)
 		}
 		// Released holds protect no longer.
 		hs, _ := rs.Holds(ctx, "org", false)
@@ -199,16 +228,51 @@ func RunRetention(t *testing.T, newStore func(t *testing.T) im.Store) {
 				t.Fatal(err)
 			}
 		}
-		res, err = rs.PurgeMessages(ctx, "org", now.Add(-30*day), now, 2)
-		if err != nil || len(res.MessageIDs) != 2 {
-			t.Fatalf("first batch of 2: %+v err=%v", res, err)
-		}
-		res, err = rs.PurgeMessages(ctx, "org", now.Add(-30*day), now, 2)
-		if err != nil || len(res.MessageIDs) != 1 {
-			t.Fatalf("second batch: %+v err=%v", res, err)
+		if res := purge(t, rs, "org", now.Add(-30*day), 100); len(res.MessageIDs) != 3 {
+			t.Fatalf("after release: %+v", res)
 		}
 		if got, _ := s.Message(ctx, o1.ID); got.Recalled() {
 			t.Fatal("another organisation's message was purged")
+		}
+	})
+
+	t.Run("purge walks a conversation by seq from a cursor", func(t *testing.T) {
+		s, rs := open(t)
+		u1, heldSender := core.NewID(), core.NewID()
+		c := conv(t, s, "org", u1)
+		old := now.Add(-40 * day)
+		var want []string
+		for i := 0; i < 5; i++ {
+			m, _ := post(t, s, c, u1, "m", old, false, nil)
+			want = append(want, m.ID)
+			if i == 1 {
+				post(t, s, c, heldSender, "held sender", old, false, nil) // seq 3
+			}
+		}
+		post(t, s, c, u1, "recent", now, false, nil)
+		if err := rs.PlaceHold(ctx, im.LegalHold{ID: core.NewID(), OrgID: "org", UserID: heldSender, Reason: "r", CaseNumber: "c", PlacedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		var seqs []int64
+		var after int64
+		for {
+			res, err := rs.PurgeMessages(ctx, c.ID, now.Add(-30*day), now, after, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, res.MessageIDs...)
+			if len(res.MessageIDs) < 2 {
+				break
+			}
+			after = res.LastSeq
+			seqs = append(seqs, after)
+		}
+		if len(got) != 5 || got[0] != want[0] || got[4] != want[4] {
+			t.Fatalf("purged %v, want %v", got, want)
+		}
+		if len(seqs) != 2 || seqs[0] != 2 || seqs[1] != 5 {
+			t.Fatalf("cursors %v, want [2 5] (seq 3 is the held sender's)", seqs)
 		}
 	})
 

@@ -136,22 +136,30 @@ func anys(ss []string) []any {
 	return out
 }
 
-func (s *Store) PurgeMessages(ctx context.Context, orgID string, cutoff, at time.Time, limit int) (im.PurgeResult, error) {
+func (s *Store) ExpiredConversations(ctx context.Context, orgID string, cutoff time.Time, afterID string, limit int) ([]string, error) {
+	// No sender here: a held sender is checked per message.
+	return reader{q: s.db}.strings(ctx, "expired conversations", `SELECT c.id FROM im_conversations c
+		WHERE c.org_id = ? AND c.id > ? AND c.created_at < ? AND `+notHeld("c.org_id", "c.id", "''")+`
+		ORDER BY c.id LIMIT ?`, orgID, afterID, sqldb.Millis(cutoff), limit)
+}
+
+func (s *Store) PurgeMessages(ctx context.Context, convID string, cutoff, at time.Time, afterSeq int64, limit int) (im.PurgeResult, error) {
 	var res im.PurgeResult
 	err := s.db.InTx(ctx, func(t *sqldb.Tx) error {
 		res = im.PurgeResult{}
 		// The hold check runs inside the purging transaction, so a hold
-		// committed before it is always seen.
-		rows, err := t.QueryContext(ctx, `SELECT m.id, m.file_id FROM im_messages m JOIN im_conversations c ON c.id = m.conversation_id
-			WHERE c.org_id = ? AND m.created_at < ? AND m.recalled_at = 0 AND `+notHeld("c.org_id", "m.conversation_id", "m.sender_id")+`
-			ORDER BY m.created_at, m.id LIMIT ?`, orgID, sqldb.Millis(cutoff), limit)
+		// committed before it is always seen. The (conversation_id, seq)
+		// index drives the walk.
+		rows, err := t.QueryContext(ctx, `SELECT m.id, m.file_id, m.seq FROM im_messages m JOIN im_conversations c ON c.id = m.conversation_id
+			WHERE m.conversation_id = ? AND m.seq > ? AND m.created_at < ? AND m.recalled_at = 0 AND `+notHeld("c.org_id", "m.conversation_id", "m.sender_id")+`
+			ORDER BY m.seq LIMIT ?`, convID, afterSeq, sqldb.Millis(cutoff), limit)
 		if err != nil {
 			return wrap(err, "expired messages")
 		}
 		var fileIDs []string
 		for rows.Next() {
 			var id, fid string
-			if err := rows.Scan(&id, &fid); err != nil {
+			if err := rows.Scan(&id, &fid, &res.LastSeq); err != nil {
 				rows.Close()
 				return wrap(err, "expired messages")
 			}

@@ -25,14 +25,13 @@ CREATE TABLE im_legal_holds (
 );
 CREATE INDEX im_legal_holds_org ON im_legal_holds (org_id, released_at);
 
--- Retention and person exports walk messages by age and by sender.
-CREATE INDEX im_messages_created ON im_messages (created_at);
+-- Retention walks each conversation by seq (the existing unique index) and
+-- files by age; a person's export finds what they sent by sender.
 CREATE INDEX im_messages_sender ON im_messages (sender_id, id);
 CREATE INDEX im_files_created ON im_files (created_at);
 
 -- +goose Down
 DROP INDEX im_files_created;
 DROP INDEX im_messages_sender;
-DROP INDEX im_messages_created;
 DROP TABLE im_legal_holds;
 DROP TABLE im_retention_policies;
