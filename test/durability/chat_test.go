@@ -21,6 +21,22 @@ const demoPassword = "rounds-demo-2026"
 // The demo's five accounts of 江城市第一人民医院 (printed by rounds demo).
 var demoLogins = []string{"jcyy.10020", "jcyy.10001", "jcyy.10065", "jcyy.10002", "jcyy.10067"}
 
+// killCycles lets the clients work for a random 0.3–1.5 s, kills the
+// server with SIGKILL and restarts it, cycles times.
+func killCycles(ctx context.Context, t *testing.T, srv *server, cycles int, done func() int) {
+	t.Helper()
+	for cycle := 1; cycle <= cycles; cycle++ {
+		time.Sleep(time.Duration(300+rand.IntN(1200)) * time.Millisecond)
+		n := done()
+		srv.kill()
+		t0 := time.Now()
+		srv.start(ctx)
+		if cycle%5 == 0 || cycle == cycles {
+			t.Logf("cycle %d: %d acknowledged so far, restart took %s", cycle, n, time.Since(t0).Round(time.Millisecond))
+		}
+	}
+}
+
 func enabled(t *testing.T) int {
 	t.Helper()
 	if os.Getenv("ROUNDS_TEST_DURABILITY") != "1" {
@@ -195,18 +211,7 @@ func chatDurability(t *testing.T, srv *server, cycles int) {
 	}
 
 	start := time.Now()
-	for cycle := 1; cycle <= cycles; cycle++ {
-		time.Sleep(time.Duration(300+rand.IntN(1200)) * time.Millisecond)
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		srv.kill()
-		t0 := time.Now()
-		srv.start(ctx)
-		if cycle%5 == 0 || cycle == cycles {
-			t.Logf("cycle %d: %d acknowledged so far, restart took %s", cycle, n, time.Since(t0).Round(time.Millisecond))
-		}
-	}
+	killCycles(ctx, t, srv, cycles, func() int { mu.Lock(); defer mu.Unlock(); return len(acked) })
 	time.Sleep(time.Second)
 	close(stopSend)
 	sendWG.Wait()

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,16 +22,37 @@ import (
 	"github.com/roundshq/rounds/cmd/roundsbench/client"
 )
 
+var build struct {
+	sync.Once
+	dir, bin string
+	err      error
+}
+
 // buildServer compiles cmd/rounds once per test binary run.
 func buildServer(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "rounds")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/roundshq/rounds/cmd/rounds")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build cmd/rounds: %v", err)
+	build.Do(func() {
+		build.dir, build.err = os.MkdirTemp("", "rounds-durability-")
+		if build.err != nil {
+			return
+		}
+		build.bin = filepath.Join(build.dir, "rounds")
+		cmd := exec.Command("go", "build", "-o", build.bin, "github.com/roundshq/rounds/cmd/rounds")
+		cmd.Stderr = os.Stderr
+		build.err = cmd.Run()
+	})
+	if build.err != nil {
+		t.Fatalf("go build cmd/rounds: %v", build.err)
 	}
-	return bin
+	return build.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
+	os.Exit(code)
 }
 
 // server is one install of the real binary that can be killed and
