@@ -2,6 +2,7 @@ package im_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -454,4 +455,37 @@ func TestExport(t *testing.T) {
 			}
 		})
 	})
+}
+
+func TestRunAppliesRetention(t *testing.T) {
+	db := sqldbtest.OpenSQLite(t, migrations()...)
+	e := newRetentionEnv(t, db)
+	doctor := core.NewID()
+	g, err := e.svc.CreateGroup(ctx, actor(doctor), "夜班", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := send(t, e.svc, doctor, g.ID, "交班记录")
+	if _, err := e.svc.SetRetentionPolicy(ctx, actor(e.admin), "org", 7, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(8 * 24 * time.Hour)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { e.svc.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := e.svc.Message(ctx, actor(doctor), m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Purged() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not apply retention")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -192,7 +192,7 @@ func (s *Store) PurgeMessages(ctx context.Context, convID string, cutoff, at tim
 			return wrap(err, "purge quotes")
 		}
 		_, err = t.ExecContext(ctx, `UPDATE im_messages SET text = '', mentions = '', mention_all = 0, reply_quote = '', file_id = '', recalled_at = ?, recalled_by = ?
-			WHERE id IN (`+in+`)`, append([]any{sqldb.Millis(at), im.PurgedBy}, ids...)...)
+			WHERE id IN (`+in+`) AND recalled_at = 0`, append([]any{sqldb.Millis(at), im.PurgedBy}, ids...)...)
 		return wrap(err, "purge messages")
 	})
 	return res, err
