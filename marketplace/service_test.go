@@ -15,6 +15,7 @@ import (
 	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
 	"github.com/roundshq/rounds/marketplace"
 	"github.com/roundshq/rounds/marketplace/bundle"
+	mt "github.com/roundshq/rounds/marketplace/marketplacetest"
 )
 
 const settingsV1 = `[{"key":"report_hour","label":"Report hour","type":"int","default":"17"},{"key":"title","label":"Title","type":"string"}]`
@@ -22,11 +23,11 @@ const settingsV1 = `[{"key":"report_hour","label":"Report hour","type":"int","de
 func TestInstallUpgradeRollbackUninstall(t *testing.T) {
 	sqldbtest.Each(t, migrations, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
-		f.trust(t, f.pub.key)
+		f.trust(t, f.pub.Key)
 		scopes := []string{"orgchart:read", "im:send", "http:routes"}
-		f.pub.publish(version{v: "1.0.0", scopes: scopes, settings: settingsV1})
-		f.pub.publish(version{v: "1.1.0", scopes: scopes, settings: settingsV1})
-		f.pub.publish(version{v: "1.2.0", scopes: append(slices.Clone(scopes), "roster:read"), settings: settingsV1})
+		f.pub.Publish(mt.Version{V: "1.0.0", Scopes: scopes, Settings: settingsV1})
+		f.pub.Publish(mt.Version{V: "1.1.0", Scopes: scopes, Settings: settingsV1})
+		f.pub.Publish(mt.Version{V: "1.2.0", Scopes: append(slices.Clone(scopes), "roster:read"), Settings: settingsV1})
 		ward := core.NewID()
 
 		apps, err := f.svc.Catalog(f.ctx, f.admin, f.org, "office")
@@ -44,7 +45,7 @@ func TestInstallUpgradeRollbackUninstall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run, ok := f.host.get(in.ID)
+		run, ok := f.host.Get(in.ID)
 		if !ok || run.Version != "1.0.0" || run.Checksum != in.Current.Checksum || run.BotUserID != in.ID {
 			t.Fatalf("host runs %+v (ok %v), install %+v", run, ok, in.Current)
 		}
@@ -60,7 +61,7 @@ func TestInstallUpgradeRollbackUninstall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if run, _ := f.host.get(in.ID); run.Version != "1.1.0" || in.Previous == nil || in.Previous.Version != "1.0.0" || len(run.Grants) != 2 {
+		if run, _ := f.host.Get(in.ID); run.Version != "1.1.0" || in.Previous == nil || in.Previous.Version != "1.0.0" || len(run.Grants) != 2 {
 			t.Fatalf("after upgrade: host %+v, install %+v", run, in)
 		}
 
@@ -70,7 +71,7 @@ func TestInstallUpgradeRollbackUninstall(t *testing.T) {
 		if ce := err.(*core.Error); ce.Field != "grants" || !slices.Equal(ce.Details["new_scopes"].([]string), []string{"roster:read"}) {
 			t.Fatalf("refusal %+v", ce)
 		}
-		if run, _ := f.host.get(in.ID); run.Version != "1.1.0" {
+		if run, _ := f.host.Get(in.ID); run.Version != "1.1.0" {
 			t.Fatalf("refused upgrade changed the running version to %s", run.Version)
 		}
 		grants := []marketplace.Grant{{Scope: "orgchart:read", Subtree: ward}, {Scope: "http:routes"}, {Scope: "roster:read", Subtree: ward}}
@@ -78,7 +79,7 @@ func TestInstallUpgradeRollbackUninstall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if run, _ := f.host.get(in.ID); run.Version != "1.2.0" || len(run.Grants) != 3 {
+		if run, _ := f.host.Get(in.ID); run.Version != "1.2.0" || len(run.Grants) != 3 {
 			t.Fatalf("after consented upgrade: %+v", run)
 		}
 
@@ -91,7 +92,7 @@ func TestInstallUpgradeRollbackUninstall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if run, _ := f.host.get(in.ID); run.Version != "1.1.0" || len(run.Grants) != 2 || in.Previous.Version != "1.2.0" {
+		if run, _ := f.host.Get(in.ID); run.Version != "1.1.0" || len(run.Grants) != 2 || in.Previous.Version != "1.2.0" {
 			t.Fatalf("after rollback: host %+v, previous %+v", run, in.Previous)
 		}
 
@@ -104,7 +105,7 @@ func TestInstallUpgradeRollbackUninstall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if run, _ := f.host.get(in.ID); run.Settings["report_hour"] != "8" {
+		if run, _ := f.host.Get(in.ID); run.Settings["report_hour"] != "8" {
 			t.Fatalf("settings not applied: %v", run.Settings)
 		}
 
@@ -112,21 +113,21 @@ func TestInstallUpgradeRollbackUninstall(t *testing.T) {
 		if err != nil || in.Enabled {
 			t.Fatalf("disable: %v %+v", err, in)
 		}
-		if _, ok := f.host.get(in.ID); ok {
+		if _, ok := f.host.Get(in.ID); ok {
 			t.Fatal("disabled app still runs")
 		}
 		if in, err = f.svc.Enable(f.ctx, f.admin, in.ID); err != nil {
 			t.Fatal(err)
 		}
-		if run, ok := f.host.get(in.ID); !ok || run.Version != "1.1.0" {
+		if run, ok := f.host.Get(in.ID); !ok || run.Version != "1.1.0" {
 			t.Fatalf("enabled app: %+v", run)
 		}
 
 		if err := f.svc.Uninstall(f.ctx, f.admin, in.ID, false); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := f.host.get(in.ID); ok || !slices.Equal(f.host.deleted, []string{in.ID}) {
-			t.Fatalf("uninstall: running %v, deleted %v", ok, f.host.deleted)
+		if _, ok := f.host.Get(in.ID); ok || !slices.Equal(f.host.Deleted(), []string{in.ID}) {
+			t.Fatalf("uninstall: running %v, deleted %v", ok, f.host.Deleted())
 		}
 		if _, err := f.store.Install(f.ctx, in.ID); !core.IsCode(err, core.ENotFound) {
 			t.Fatalf("install record after uninstall: %v", err)
@@ -147,8 +148,8 @@ func TestInstallUpgradeRollbackUninstall(t *testing.T) {
 func TestUninstallKeepsData(t *testing.T) {
 	sqldbtest.Each(t, migrations, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
-		f.trust(t, f.pub.key)
-		f.pub.publish(version{v: "1.0.0", scopes: []string{"im:send"}})
+		f.trust(t, f.pub.Key)
+		f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}})
 		in, err := f.svc.Install(f.ctx, f.admin, marketplace.InstallRequest{OrgID: f.org, AppID: "daily-report", Version: "1.0.0", Enable: true})
 		if err != nil {
 			t.Fatal(err)
@@ -156,8 +157,8 @@ func TestUninstallKeepsData(t *testing.T) {
 		if err := f.svc.Uninstall(f.ctx, f.admin, in.ID, true); err != nil {
 			t.Fatal(err)
 		}
-		if len(f.host.deleted) != 0 {
-			t.Fatalf("data deleted although kept: %v", f.host.deleted)
+		if len(f.host.Deleted()) != 0 {
+			t.Fatalf("data deleted although kept: %v", f.host.Deleted())
 		}
 		e := f.audit.find("marketplace.uninstall", audit.ResultOK)
 		if len(e) != 1 || e[0].Details["keep_data"] != true {
@@ -170,7 +171,7 @@ func TestUninstallKeepsData(t *testing.T) {
 		}
 		_, err = f.svc.Rollback(f.ctx, f.admin, in.ID)
 		wantCode(t, err, core.EConflict)
-		if _, ok := f.host.get(in.ID); ok {
+		if _, ok := f.host.Get(in.ID); ok {
 			t.Fatal("an install not enabled runs")
 		}
 	})
@@ -213,11 +214,8 @@ func TestRefusedBundles(t *testing.T) {
 		}{
 			{"unsigned", func(f *fixture) {
 				var b bytes.Buffer
-				signed := f.pub.publish(version{v: "1.0.0", scopes: []string{"im:send"}})
-				tr := addEntry(t, signed, &tar.Header{Name: "web/x", Typeflag: tar.TypeReg, Mode: 0o644}, "x") // any change
-				_ = tr
-				// Strip SIGNATURES.json by re-packing the app folder's archive
-				// without signing.
+				signed := f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}})
+				// The same archive without SIGNATURES.json.
 				zr, _ := gzip.NewReader(bytes.NewReader(signed))
 				zw := gzip.NewWriter(&b)
 				w := tar.NewWriter(zw)
@@ -235,36 +233,36 @@ func TestRefusedBundles(t *testing.T) {
 				}
 				w.Close()
 				zw.Close()
-				f.pub.add(version{v: "1.0.0", scopes: []string{"im:send"}}, b.Bytes())
+				f.pub.Add(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}}, b.Bytes())
 			}, core.EInvalid, "signatures"},
 			{"untrusted publisher", func(f *fixture) {
-				f.pub.publish(version{v: "1.0.0", scopes: []string{"im:send"}, key: stranger})
+				f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}, Key: stranger})
 			}, core.EForbidden, "key_id"},
 			{"tampered after signing", func(f *fixture) {
-				signed := f.pub.publish(version{v: "1.0.0", scopes: []string{"im:send"}})
-				f.pub.add(version{v: "1.0.0", scopes: []string{"im:send"}}, addEntry(t, signed, &tar.Header{Name: "web/evil.js", Typeflag: tar.TypeReg, Mode: 0o644}, "steal()"))
+				signed := f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}})
+				f.pub.Add(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}}, addEntry(t, signed, &tar.Header{Name: "web/evil.js", Typeflag: tar.TypeReg, Mode: 0o644}, "steal()"))
 			}, core.EInvalid, "checksum"},
 			{"symlink", func(f *fixture) {
-				signed := f.pub.publish(version{v: "1.0.0", scopes: []string{"im:send"}})
-				f.pub.add(version{v: "1.0.0", scopes: []string{"im:send"}}, addEntry(t, signed, &tar.Header{Name: "web/passwd", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}, ""))
+				signed := f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}})
+				f.pub.Add(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}}, addEntry(t, signed, &tar.Header{Name: "web/passwd", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}, ""))
 			}, core.EInvalid, "path"},
 			{"path escaping the folder", func(f *fixture) {
-				signed := f.pub.publish(version{v: "1.0.0", scopes: []string{"im:send"}})
-				f.pub.add(version{v: "1.0.0", scopes: []string{"im:send"}}, addEntry(t, signed, &tar.Header{Name: "web/../../../tmp/x", Typeflag: tar.TypeReg, Mode: 0o644}, "x"))
+				signed := f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}})
+				f.pub.Add(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}}, addEntry(t, signed, &tar.Header{Name: "web/../../../tmp/x", Typeflag: tar.TypeReg, Mode: 0o644}, "x"))
 			}, core.EInvalid, "path"},
 			{"catalog checksum differs", func(f *fixture) {
-				f.pub.publish(version{v: "1.0.0", scopes: []string{"im:send"}})
-				f.pub.apps[0].Versions[0].SHA256 = "0000000000000000000000000000000000000000000000000000000000000000"
-				f.pub.add(version{v: "0.9.0"}, []byte("x")) // rewrites the index
+				f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}})
+				f.pub.Apps[0].Versions[0].SHA256 = "0000000000000000000000000000000000000000000000000000000000000000"
+				f.pub.Add(mt.Version{V: "0.9.0"}, []byte("x")) // rewrites the index
 			}, core.EInvalid, "catalog_sha256"},
 			{"catalog hides a scope", func(f *fixture) {
-				f.pub.publish(version{v: "1.0.0", scopes: []string{"im:send", "im:read"}, listScopes: []string{"im:send"}})
+				f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"im:send", "im:read"}, ListScopes: []string{"im:send"}})
 			}, core.EInvalid, "scopes"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				f := newFixture(t, db)
-				f.trust(t, f.pub.key)
+				f.trust(t, f.pub.Key)
 				c.setup(f)
 				_, err := f.svc.Install(f.ctx, f.admin, marketplace.InstallRequest{OrgID: f.org, AppID: "daily-report", Version: "1.0.0",
 					Grants: []marketplace.Grant{{Scope: "im:send"}}, Enable: true})
@@ -279,8 +277,8 @@ func TestRefusedBundles(t *testing.T) {
 				if stored, _ := f.files.List(f.ctx, "marketplace/"); len(stored) != 0 {
 					t.Fatalf("refused bundle stored: %+v", stored)
 				}
-				if len(f.host.calls) != 0 {
-					t.Fatalf("host called: %v", f.host.calls)
+				if len(f.host.Calls()) != 0 {
+					t.Fatalf("host called: %v", f.host.Calls())
 				}
 			})
 		}
@@ -290,9 +288,9 @@ func TestRefusedBundles(t *testing.T) {
 func TestBadInstallRequests(t *testing.T) {
 	sqldbtest.Each(t, migrations, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
-		f.trust(t, f.pub.key)
-		f.pub.publish(version{v: "1.0.0", scopes: []string{"orgchart:read", "im:send"}})
-		f.pub.publish(version{v: "2.0.0", scopes: []string{"im:send"}})
+		f.trust(t, f.pub.Key)
+		f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"orgchart:read", "im:send"}})
+		f.pub.Publish(mt.Version{V: "2.0.0", Scopes: []string{"im:send"}})
 		req := func(mod func(r *marketplace.InstallRequest)) marketplace.InstallRequest {
 			r := marketplace.InstallRequest{OrgID: f.org, AppID: "daily-report", Version: "1.0.0",
 				Grants: []marketplace.Grant{{Scope: "orgchart:read"}}, Enable: true}
@@ -334,8 +332,8 @@ func TestBadInstallRequests(t *testing.T) {
 				if ins, _ := f.store.Installs(f.ctx, f.org); len(ins) != 0 {
 					t.Fatalf("refused request installed: %+v", ins)
 				}
-				if len(f.host.calls) != 0 {
-					t.Fatalf("host called: %v", f.host.calls)
+				if len(f.host.Calls()) != 0 {
+					t.Fatalf("host called: %v", f.host.Calls())
 				}
 			})
 		}
@@ -344,7 +342,7 @@ func TestBadInstallRequests(t *testing.T) {
 		}
 
 		t.Run("app that cannot start leaves nothing installed", func(t *testing.T) {
-			f.host.failOn = "1.0.0"
+			f.host.FailOn("1.0.0")
 			_, err := f.svc.Install(f.ctx, f.admin, req(func(r *marketplace.InstallRequest) {}))
 			wantCode(t, err, core.EUnavailable)
 			if ins, _ := f.store.Installs(f.ctx, f.org); len(ins) != 0 {
@@ -353,7 +351,7 @@ func TestBadInstallRequests(t *testing.T) {
 			if len(f.audit.find("marketplace.install", audit.ResultFailed)) != 1 {
 				t.Fatal("failed install not audited")
 			}
-			f.host.failOn = ""
+			f.host.FailOn("")
 		})
 		t.Run("failed upgrade keeps the running version", func(t *testing.T) {
 			in, err := f.svc.Install(f.ctx, f.admin, req(func(r *marketplace.InstallRequest) {}))
@@ -362,14 +360,14 @@ func TestBadInstallRequests(t *testing.T) {
 			}
 			_, err = f.svc.Install(f.ctx, f.admin, req(func(r *marketplace.InstallRequest) {}))
 			wantCode(t, err, core.EConflict)
-			f.host.failOn = "2.0.0"
+			f.host.FailOn("2.0.0")
 			_, err = f.svc.Upgrade(f.ctx, f.admin, in.ID, marketplace.UpgradeRequest{Version: "2.0.0", Grants: &[]marketplace.Grant{}})
 			wantCode(t, err, core.EUnavailable)
 			got, _ := f.store.Install(f.ctx, in.ID)
-			if run, ok := f.host.get(in.ID); !ok || run.Version != "1.0.0" || got.Current.Version != "1.0.0" || got.Previous != nil {
+			if run, ok := f.host.Get(in.ID); !ok || run.Version != "1.0.0" || got.Current.Version != "1.0.0" || got.Previous != nil {
 				t.Fatalf("after failed upgrade: host %+v, record %+v", run, got.Current.Version)
 			}
-			f.host.failOn = ""
+			f.host.FailOn("")
 			_, err = f.svc.Upgrade(f.ctx, f.nurse, in.ID, marketplace.UpgradeRequest{Version: "2.0.0", Grants: &[]marketplace.Grant{}})
 			wantCode(t, err, core.EForbidden)
 			err = f.svc.Uninstall(f.ctx, f.nurse, in.ID, false)
@@ -386,9 +384,9 @@ func TestTwoNodesRunTheSameVersion(t *testing.T) {
 		a, hostA := f.node(t, b)
 		nodeB, hostB := f.node(t, b)
 		_ = nodeB
-		f.trust(t, f.pub.key)
-		f.pub.publish(version{v: "1.0.0", scopes: []string{"im:send"}})
-		f.pub.publish(version{v: "1.1.0", scopes: []string{"im:send"}})
+		f.trust(t, f.pub.Key)
+		f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"im:send"}})
+		f.pub.Publish(mt.Version{V: "1.1.0", Scopes: []string{"im:send"}})
 		in, err := a.Install(f.ctx, f.admin, marketplace.InstallRequest{OrgID: f.org, AppID: "daily-report", Version: "1.0.0",
 			Grants: []marketplace.Grant{{Scope: "im:send"}}, Enable: true})
 		if err != nil {
@@ -396,8 +394,8 @@ func TestTwoNodesRunTheSameVersion(t *testing.T) {
 		}
 		same := func(v string) func() bool {
 			return func() bool {
-				ra, okA := hostA.get(in.ID)
-				rb, okB := hostB.get(in.ID)
+				ra, okA := hostA.Get(in.ID)
+				rb, okB := hostB.Get(in.ID)
 				return okA && okB && ra.Version == v && rb.Version == v && ra.Checksum == rb.Checksum && ra.Dir != rb.Dir
 			}
 		}
@@ -407,21 +405,19 @@ func TestTwoNodesRunTheSameVersion(t *testing.T) {
 		}
 		eventually(t, same("1.1.0"))
 		// A node's own event does not restart its app a second time.
-		hostA.mu.Lock()
 		starts := 0
-		for _, c := range hostA.calls {
+		for _, c := range hostA.Calls() {
 			if c == "start 1.1.0" {
 				starts++
 			}
 		}
-		hostA.mu.Unlock()
 		if starts != 1 {
 			t.Fatalf("node A started 1.1.0 %d times", starts)
 		}
 		if _, err := a.Disable(f.ctx, f.admin, in.ID); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, func() bool { _, okB := hostB.get(in.ID); return !okB })
+		eventually(t, func() bool { _, okB := hostB.Get(in.ID); return !okB })
 		if _, err := a.Enable(f.ctx, f.admin, in.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -429,15 +425,15 @@ func TestTwoNodesRunTheSameVersion(t *testing.T) {
 		if err := a.Uninstall(f.ctx, f.admin, in.ID, true); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, func() bool { _, okB := hostB.get(in.ID); return !okB })
+		eventually(t, func() bool { _, okB := hostB.Get(in.ID); return !okB })
 
 		// A node started later catches up from the database.
 		if _, err := a.Install(f.ctx, f.admin, marketplace.InstallRequest{OrgID: f.org, AppID: "daily-report", Version: "1.1.0", Enable: true}); err != nil {
 			t.Fatal(err)
 		}
 		_, hostC := f.node(t, nil)
-		if len(hostC.running) != 1 {
-			t.Fatalf("late node runs %v", hostC.running)
+		if hostC.Running() != 1 {
+			t.Fatalf("late node runs %d apps", hostC.Running())
 		}
 	})
 }
@@ -445,8 +441,8 @@ func TestTwoNodesRunTheSameVersion(t *testing.T) {
 func TestAppCenter(t *testing.T) {
 	sqldbtest.Each(t, migrations, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
-		f.trust(t, f.pub.key)
-		f.pub.publish(version{v: "1.0.0", scopes: []string{"http:routes"}})
+		f.trust(t, f.pub.Key)
+		f.pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"http:routes"}})
 		ward := core.NewID()
 		f.staff[f.nurse.UserID] = []string{ward}
 		other := core.Actor{UserID: core.NewID(), OrgID: f.org}
@@ -500,18 +496,18 @@ func TestAppCenter(t *testing.T) {
 func TestTrustedKeys(t *testing.T) {
 	sqldbtest.Each(t, migrations, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db)
-		k, err := f.svc.AddKey(f.ctx, f.admin, f.org, "Acme ISV", f.pub.key.Public().String())
+		k, err := f.svc.AddKey(f.ctx, f.admin, f.org, "Acme ISV", f.pub.Key.Public().String())
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.svc.AddKey(f.ctx, f.admin, f.org, "Acme again", f.pub.key.Public().String())
+		_, err = f.svc.AddKey(f.ctx, f.admin, f.org, "Acme again", f.pub.Key.Public().String())
 		wantCode(t, err, core.EConflict)
 		_, err = f.svc.AddKey(f.ctx, f.admin, f.org, "bad", "ed25519-pub:nope")
 		wantCode(t, err, core.EInvalid)
-		_, err = f.svc.AddKey(f.ctx, f.nurse, f.org, "mine", f.pub.key.Public().String())
+		_, err = f.svc.AddKey(f.ctx, f.nurse, f.org, "mine", f.pub.Key.Public().String())
 		wantCode(t, err, core.EForbidden)
 		keys, err := f.svc.Keys(f.ctx, f.admin, f.org)
-		if err != nil || len(keys) != 1 || keys[0].KeyID != f.pub.key.Public().ID() {
+		if err != nil || len(keys) != 1 || keys[0].KeyID != f.pub.Key.Public().ID() {
 			t.Fatalf("keys %+v %v", keys, err)
 		}
 		// Removing the key refuses new installs of its bundles.
@@ -519,7 +515,7 @@ func TestTrustedKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantCode(t, f.svc.RemoveKey(f.ctx, f.admin, f.org, k.ID), core.ENotFound)
-		f.pub.publish(version{v: "1.0.0"})
+		f.pub.Publish(mt.Version{V: "1.0.0"})
 		_, err = f.svc.Install(f.ctx, f.admin, marketplace.InstallRequest{OrgID: f.org, AppID: "daily-report", Version: "1.0.0"})
 		wantCode(t, err, core.EForbidden)
 		if len(f.audit.find("marketplace.key.add", audit.ResultOK)) != 1 || len(f.audit.find("marketplace.key.remove", audit.ResultOK)) != 1 ||

@@ -53,7 +53,6 @@ type entry struct {
 	typ  byte
 	body string
 	link string
-	size int64 // header size when it should lie
 }
 
 // craft writes a raw archive, for the attacks Pack never produces.
