@@ -121,7 +121,7 @@ func run(ctx context.Context, o options) (map[string]any, error) {
 	rss.start(ctx)
 	summary := map[string]any{
 		"scenario": o.scenario, "url": o.url, "users": need, "server_pid": pid, "client_nofile": nofile,
-		"started_at": time.Now().UTC().Format(time.RFC3339),
+		"started_at":    time.Now().UTC().Format(time.RFC3339),
 		"loadavg_start": loadavg(),
 	}
 	switch o.scenario {

@@ -21,7 +21,7 @@ func search(ctx context.Context, c *client.Client, o options, cache tokenCache, 
 	accs := cache.Accounts
 	var mu sync.Mutex
 	var lat []float64
-	var ok, errs atomic.Int64
+	var ok, errs, hits atomic.Int64
 	var firstErr atomic.Value
 	start := time.Now()
 	issued := pacer(ctx, o.rate, o.duration, o.senders, func(i int) {
@@ -39,6 +39,7 @@ func search(ctx context.Context, c *client.Client, o options, cache tokenCache, 
 			return
 		}
 		ok.Add(1)
+		hits.Add(int64(len(out.Items)))
 		mu.Lock()
 		lat = append(lat, d)
 		mu.Unlock()
@@ -49,6 +50,7 @@ func search(ctx context.Context, c *client.Client, o options, cache tokenCache, 
 	summary["issued"] = issued
 	summary["ok"] = ok.Load()
 	summary["errors"] = errs.Load()
+	summary["hits"] = hits.Load()
 	summary["throughput_per_s"] = round(float64(ok.Load()) / wall.Seconds())
 	summary["latency_ms"] = summarize(lat)
 	if e := firstErr.Load(); e != nil {
