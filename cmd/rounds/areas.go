@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/roundshq/rounds/approvals"
+	"github.com/roundshq/rounds/approvals/builtin"
+	approvalshttp "github.com/roundshq/rounds/approvals/httpapi"
+	approvalstore "github.com/roundshq/rounds/approvals/sqlstore"
 	"github.com/roundshq/rounds/attendance"
 	attendancehttp "github.com/roundshq/rounds/attendance/httpapi"
 	attendancestore "github.com/roundshq/rounds/attendance/sqlstore"
@@ -18,6 +22,7 @@ import (
 	"github.com/roundshq/rounds/roster"
 	rosterhttp "github.com/roundshq/rounds/roster/httpapi"
 	rosterstore "github.com/roundshq/rounds/roster/sqlstore"
+	"time"
 )
 
 // areas holds the hospital areas of a node.
@@ -27,6 +32,7 @@ type areas struct {
 	attendance *attendance.Service
 	im         *im.Service
 	hub        *imws.Hub
+	approvals  *approvals.Service
 }
 
 // areaMigrations are the schema migrations of every area, applied at start.
@@ -34,6 +40,7 @@ func areaMigrations() []migration {
 	return []migration{
 		{orgchartstore.Area, orgchartstore.Migrations()},
 		{imstore.Area, imstore.Migrations()},
+		{approvalstore.Area, approvalstore.Migrations()},
 		{rosterstore.Area, rosterstore.Migrations()},
 		{attendancestore.Area, attendancestore.Migrations()},
 	}
@@ -86,6 +93,59 @@ func (a *App) wireAreas(ctx context.Context, c *coreParts) error {
 
 	if err := a.wireIM(ctx, c, ar); err != nil {
 		return err
+	}
+	return a.wireApprovals(ctx, c, ar)
+}
+
+// wireApprovals builds approval flows: the built-in templates in every
+// organisation, cards in chat, reminders and escalation on a ticker, leavers'
+// tasks handed over, and approved requests taking effect in rostering and
+// attendance.
+func (a *App) wireApprovals(ctx context.Context, c *coreParts, ar *areas) error {
+	// The timeline's append-only guard (triggers) is dialect-specific.
+	if err := approvalstore.Migrate(ctx, a.db); err != nil {
+		return fmt.Errorf("database migration approvals: %w", err)
+	}
+	svc, err := approvals.New(approvals.Options{
+		Store: approvalstore.New(a.db), Directory: ar.org, Authorizer: c.authz, Notifier: approvalNotices{a.bots},
+		Bus: c.bus, Audit: c.audit, Clock: core.SystemClock{}, Logger: a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("approvals: %w", err)
+	}
+	ar.approvals = svc
+	if err := a.installTemplates(ctx); err != nil {
+		return err
+	}
+	if _, err := c.bus.Subscribe("orgchart.staff.left", svc.OnStaffLeft); err != nil {
+		return err
+	}
+	if _, err := (approvalEffects{roster: ar.roster, attendance: ar.attendance, log: a.log}).subscribe(c.bus); err != nil {
+		return err
+	}
+	a.goBackground("approval reminders", func(ctx context.Context) {
+		every(ctx, time.Minute, func() {
+			if _, err := svc.Tick(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				a.log.Warn("approval reminders failed", "err", err)
+			}
+		})
+	})
+	approvalshttp.New(svc).Register(a.router)
+	return nil
+}
+
+// installTemplates puts the built-in templates (leave, overtime, shift swap,
+// business trip, purchase, referral, make-up clock-in, document circulation)
+// in every organisation; ones already there are left alone.
+func (a *App) installTemplates(ctx context.Context) error {
+	orgs, err := a.areas.org.VisibleOrgs(ctx, core.SystemActor)
+	if err != nil {
+		return err
+	}
+	for _, o := range orgs {
+		if _, err := a.areas.approvals.InstallTemplates(ctx, o.ID, builtin.Templates()); err != nil {
+			return fmt.Errorf("approval templates of %s: %w", o.Code, err)
+		}
 	}
 	return nil
 }

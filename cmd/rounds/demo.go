@@ -35,6 +35,9 @@ func (a *App) LoadDemo(ctx context.Context) ([]demoLogin, error) {
 	if err := a.roles.reconcile(ctx); err != nil {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
+	if err := a.installTemplates(ctx); err != nil {
+		return nil, err
+	}
 	for _, acc := range loaded.Accounts {
 		if acc.SuggestedRole == authz.RoleOrgAdmin {
 			if err := a.grant(ctx, acc.OrgID, acc.UserID, authz.RoleOrgAdmin); err != nil {
