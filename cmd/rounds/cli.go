@@ -30,7 +30,7 @@ Usage:
                                           or set ROUNDS_NEW_PASSWORD)
   rounds backup  [-config FILE] -out F    write a consistent backup (database and files) while the server runs
   rounds restore [-config FILE] [-check] F  restore a backup (stop every node first; -check only verifies)
-
+` + appUsage + `
 The configuration file is optional; ROUNDS_CONFIG names it too. Every key can be
 overridden with a ROUNDS_* environment variable (see 'rounds config example').
 `
@@ -60,6 +60,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdBackup(ctx, args[1:], stdout)
 	case "restore":
 		err = cmdRestore(ctx, args[1:], stdout)
+	case "app":
+		err = cmdApp(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
