@@ -23,4 +23,8 @@
 // A failed request changes nothing: a bundle that does not verify is never
 // stored, and an install or upgrade that the node cannot start is taken
 // back before the error is returned.
+//
+// Lock order: Service.nodeMu (one node-side apply at a time) before
+// Service.mu (the applied revisions); neither is held across a database
+// write made for an admin's request.
 package marketplace

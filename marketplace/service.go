@@ -56,7 +56,8 @@ type Service struct {
 	mu      sync.Mutex
 	applied map[string]int64 // install id -> rev running on this node
 	sub     bus.Subscription
-	nodeMu  sync.Mutex // one node-side apply at a time: unpacking and host calls
+	wg      sync.WaitGroup // syncs started by events
+	nodeMu  sync.Mutex     // one node-side apply at a time: unpacking and host calls
 }
 
 // New checks cfg and returns a service. Call Start to follow other nodes.
@@ -89,9 +90,16 @@ func (s *Service) Start(ctx context.Context) error {
 			if json.Unmarshal(e.Data, &ev) != nil || !core.ValidID(ev.InstallID) {
 				return
 			}
-			if err := s.Sync(context.Background(), ev.InstallID); err != nil {
-				s.log.Error("marketplace: apply install change", "install", ev.InstallID, "err", err)
-			}
+			// Unpacking and starting an app can take seconds; the bus
+			// handler must not block. Sync reads the latest record, so
+			// the order in which these run does not matter.
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				if err := s.Sync(context.Background(), ev.InstallID); err != nil {
+					s.log.Error("marketplace: apply install change", "install", ev.InstallID, "err", err)
+				}
+			}()
 		})
 		if err != nil {
 			return err
@@ -112,17 +120,19 @@ func (s *Service) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops following other nodes. It does not stop running apps (the
-// plugin host's Close does).
+// Close stops following other nodes and waits for changes being applied.
+// It does not stop running apps (the plugin host's Close does).
 func (s *Service) Close() error {
 	s.mu.Lock()
 	sub := s.sub
 	s.sub = nil
 	s.mu.Unlock()
+	var err error
 	if sub != nil {
-		return sub.Stop()
+		err = sub.Stop()
 	}
-	return nil
+	s.wg.Wait()
+	return err
 }
 
 // Sync makes this node run what the database says for one install: the
