@@ -19,6 +19,9 @@ import (
 	"github.com/roundshq/rounds/orgchart"
 	orgcharthttp "github.com/roundshq/rounds/orgchart/httpapi"
 	orgchartstore "github.com/roundshq/rounds/orgchart/sqlstore"
+	"github.com/roundshq/rounds/plugins"
+	pluginhttp "github.com/roundshq/rounds/plugins/httpapi"
+	pluginstore "github.com/roundshq/rounds/plugins/sqlstore"
 	"github.com/roundshq/rounds/roster"
 	rosterhttp "github.com/roundshq/rounds/roster/httpapi"
 	rosterstore "github.com/roundshq/rounds/roster/sqlstore"
@@ -33,6 +36,8 @@ type areas struct {
 	im         *im.Service
 	hub        *imws.Hub
 	approvals  *approvals.Service
+	apps       *plugins.Host
+	appStore   *pluginstore.Store
 }
 
 // areaMigrations are the schema migrations of every area, applied at start.
@@ -41,6 +46,7 @@ func areaMigrations() []migration {
 		{orgchartstore.Area, orgchartstore.Migrations()},
 		{imstore.Area, imstore.Migrations()},
 		{approvalstore.Area, approvalstore.Migrations()},
+		{pluginstore.Area, pluginstore.Migrations},
 		{rosterstore.Area, rosterstore.Migrations()},
 		{attendancestore.Area, attendancestore.Migrations()},
 	}
@@ -94,7 +100,38 @@ func (a *App) wireAreas(ctx context.Context, c *coreParts) error {
 	if err := a.wireIM(ctx, c, ar); err != nil {
 		return err
 	}
-	return a.wireApprovals(ctx, c, ar)
+	if err := a.wireApprovals(ctx, c, ar); err != nil {
+		return err
+	}
+	return a.wireApps(ctx, c, ar)
+}
+
+// wireApps starts the ISV app host: every enabled install runs as its own
+// process under the scopes its organisation granted, reaching the real
+// services through the host API, and hears of approvals, rosters, staff
+// changes and chat messages through its hooks.
+func (a *App) wireApps(ctx context.Context, c *coreParts, ar *areas) error {
+	store := pluginstore.New(a.db)
+	host, err := plugins.New(plugins.Config{
+		ServerVersion: Version, Directory: pluginDirectory{ar.org}, Messenger: pluginMessenger{ar.im},
+		Approvals: pluginApprovals{ar.approvals}, Rosters: pluginRosters{ar.roster},
+		Attendance: pluginAttendance{svc: ar.attendance, org: ar.org}, Storage: store, Audit: c.audit,
+		Alerts: pluginAlerts{c.audit}, Logger: a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("apps: %w", err)
+	}
+	ar.apps, ar.appStore = host, store
+	a.closers = append(a.closers, host.Close)
+	if err := host.Restore(ctx, store); err != nil {
+		return fmt.Errorf("apps: %w", err)
+	}
+	if err := (appHooks{host: host, im: ar.im, log: a.log}).subscribe(a, c.bus); err != nil {
+		return err
+	}
+	a.mux.Handle("/plugins/", pluginhttp.Handler(host, c.authn))
+	pluginhttp.Register(a.router, host, store, c.authz)
+	return nil
 }
 
 // wireApprovals builds approval flows: the built-in templates in every
@@ -155,7 +192,7 @@ func (a *App) installTemplates(ctx context.Context) error {
 func (a *App) wireIM(ctx context.Context, c *coreParts, ar *areas) error {
 	svc := im.NewService(im.Deps{
 		Store: imstore.New(a.db), Bus: c.bus, Clock: core.SystemClock{}, Directory: ar.org, Authorizer: c.authz,
-		Index: c.search, OnDuty: onDuty{ar.roster}, Managers: ar.org, Files: c.files, Logger: a.log,
+		Index: c.search, OnDuty: onDuty{ar.roster}, Managers: ar.org, Files: c.files, Audit: c.audit, Logger: a.log,
 	}, im.Config{
 		RecallWindow: a.cfg.IM.RecallWindow.D(), EventRetention: a.cfg.IM.ResumeWindow.D(), MaxFileBytes: a.cfg.Files.MaxUploadBytes,
 	})

@@ -166,6 +166,13 @@ var routeTable = map[string]string{
 	"POST /api/v1/im/holds":              "unnnyyy",
 	"POST /api/v1/im/holds/{id}/release": "unnnyyy",
 	"POST /api/v1/im/exports":            "unnnyyy",
+	// ISV apps: admins manage installs of their organisation; staff list the
+	// app pages they may open.
+	"GET /api/v1/plugins/installs":               "unnnyyy",
+	"GET /api/v1/plugins/installs/{id}":          "unnnyyn",
+	"POST /api/v1/plugins/installs/{id}/disable": "unnnyyn",
+	"POST /api/v1/plugins/installs/{id}/enable":  "unnnyyn",
+	"GET /api/v1/plugins/pages":                  "unyyyyy",
 }
 
 type tableFixture struct {
