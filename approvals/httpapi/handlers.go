@@ -32,6 +32,7 @@ func (h *Handlers) Register(rt *httpapi.Router) {
 	route("PUT", "/api/v1/approvals/templates/{code}/flow", "Save a new flow for a template as a new version (admins)", approvals.Flow{}, approvals.Template{}, 0, h.saveFlow)
 
 	route("POST", "/api/v1/approvals/requests", "Submit an approval request", approvals.SubmitInput{}, approvals.Outcome{}, http.StatusCreated, h.submit)
+	route("GET", "/api/v1/approvals/requests/{id}/card", "The chat card of a request as the reader sees it (their actions included)", nil, approvals.Card{}, 0, h.card)
 	route("GET", "/api/v1/approvals/requests", "List the organisation's requests (admins; department heads see their subtree)", nil, httpapi.List[approvals.ListItem]{}, 0, h.list(approvals.ListOrg))
 	route("GET", "/api/v1/approvals/requests/{id}", "Get a request with its tasks, timeline and CC list", nil, approvals.View{}, 0, h.get)
 	route("POST", "/api/v1/approvals/requests/{id}/approve", "Approve my task on the request", approvals.ActionInput{}, approvals.Outcome{}, 0, h.approve)
@@ -143,6 +144,25 @@ func (h *Handlers) get(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// card is what the chat client shows for an approvals-bot message: read
+// permission is the request's, the actions are the reader's own.
+func (h *Handlers) card(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpapi.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	v, err := h.svc.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	c, err := h.svc.CardFor(r.Context(), v.Request.OrgID, id, httpapi.Actor(r).UserID)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, c)
 	return nil
 }
 

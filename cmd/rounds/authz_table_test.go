@@ -143,6 +143,7 @@ var routeTable = map[string]string{
 	"GET /api/v1/approvals/requests":                  "unnyyyn",
 	"POST /api/v1/approvals/requests":                 "uvyyyyn",
 	"GET /api/v1/approvals/requests/{id}":             "unyyynn",
+	"GET /api/v1/approvals/requests/{id}/card":        "unyyynn",
 	"POST /api/v1/approvals/requests/{id}/add-signer": "uvvyvvv",
 	"POST /api/v1/approvals/requests/{id}/approve":    "uvvyvvv",
 	"POST /api/v1/approvals/requests/{id}/comment":    "uvyyvvv",
@@ -347,6 +348,8 @@ func (f *tableFixture) path(method, pattern string) string {
 		id = f.message
 	case strings.Contains(pattern, "/files/{id}"):
 		id = f.file
+	case strings.HasSuffix(pattern, "/requests/{id}/card"):
+		id = f.request["view"]
 	case strings.HasPrefix(pattern, "/api/v1/approvals/requests/{id}/"):
 		id = f.request[pattern[strings.LastIndex(pattern, "/")+1:]]
 	case strings.HasPrefix(pattern, "/api/v1/approvals/requests/{id}"):
