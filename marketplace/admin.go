@@ -510,11 +510,23 @@ func (s *Service) Disable(ctx context.Context, a core.Actor, id string) (Install
 }
 
 // Configure replaces the install's settings, checked against the
-// manifest's schema (unset keys take their defaults), and restarts it.
-// Secret values are not audited.
+// manifest's schema (unset keys take their defaults), and restarts it. A
+// secret given as SecretMask keeps its current value. Values are not
+// audited, only the keys.
 func (s *Service) Configure(ctx context.Context, a core.Actor, id string, settings map[string]string) (Install, error) {
 	return s.change(ctx, a, id, "marketplace.configure", func(in *Install) (map[string]any, error) {
 		m := in.Current.Manifest
+		settings = maps.Clone(settings)
+		for _, st := range m.Settings {
+			if st.Type == "secret" && settings[st.Key] == SecretMask {
+				// The admin sent back what they were shown: keep the secret.
+				if old, ok := in.Current.Settings[st.Key]; ok {
+					settings[st.Key] = old
+				} else {
+					delete(settings, st.Key)
+				}
+			}
+		}
 		next := withDefaults(m, settings)
 		if err := checkSettings(m, next); err != nil {
 			return nil, err
@@ -684,4 +696,30 @@ func (s *Service) Uninstall(ctx context.Context, a core.Actor, id string, keepDa
 	s.publish(ctx, in)
 	s.audit(ctx, a, in.OrgID, "marketplace.uninstall", id, audit.ResultOK, details)
 	return nil
+}
+
+// SecretMask replaces the values of "secret" settings in what Redacted
+// returns; Configure takes it back as "unchanged".
+const SecretMask = "********"
+
+// Redacted is in as shown to people: secret settings masked. Transports
+// return this, never the stored values.
+func Redacted(in Install) Install {
+	in.Current = redactRelease(in.Current)
+	if in.Previous != nil {
+		p := redactRelease(*in.Previous)
+		in.Previous = &p
+	}
+	return in
+}
+
+func redactRelease(r Release) Release {
+	out := maps.Clone(r.Settings)
+	for _, st := range r.Manifest.Settings {
+		if _, ok := out[st.Key]; ok && st.Type == "secret" {
+			out[st.Key] = SecretMask
+		}
+	}
+	r.Settings = out
+	return r
 }

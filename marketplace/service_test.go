@@ -4,8 +4,10 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/roundshq/rounds/core"
@@ -522,5 +524,42 @@ func TestTrustedKeys(t *testing.T) {
 			len(f.audit.find("marketplace.key.add", audit.ResultDenied)) != 1 {
 			t.Fatal("key changes not audited")
 		}
+	})
+}
+
+func TestSecretSettings(t *testing.T) {
+	sqldbtest.Each(t, migrations, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		f.trust(t, f.pub.Key)
+		f.pub.Publish(mt.Version{V: "1.0.0", Settings: `[{"key":"his_token","label":"HIS token","type":"secret","required":true},{"key":"ward","label":"Ward","type":"string"}]`})
+		in, err := f.svc.Install(f.ctx, f.admin, marketplace.InstallRequest{OrgID: f.org, AppID: "daily-report", Version: "1.0.0", Enable: true,
+			Settings: map[string]string{"his_token": "s3cret", "ward": "5"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := marketplace.Redacted(in)
+		if shown.Current.Settings["his_token"] != marketplace.SecretMask || shown.Current.Settings["ward"] != "5" || in.Current.Settings["his_token"] != "s3cret" {
+			t.Fatalf("redacted %v, stored %v", shown.Current.Settings, in.Current.Settings)
+		}
+		// Sending back what was shown keeps the secret.
+		if _, err := f.svc.Configure(f.ctx, f.admin, in.ID, map[string]string{"his_token": marketplace.SecretMask, "ward": "6"}); err != nil {
+			t.Fatal(err)
+		}
+		if run, _ := f.host.Get(in.ID); run.Settings["his_token"] != "s3cret" || run.Settings["ward"] != "6" {
+			t.Fatalf("running with %v", run.Settings)
+		}
+		for _, e := range f.audit.find("marketplace.configure", "") {
+			if strings.Contains(fmt.Sprint(e.Details), "s3cret") {
+				t.Fatalf("secret in the audit log: %v", e.Details)
+			}
+		}
+		for _, e := range f.audit.find("marketplace.install", "") {
+			if strings.Contains(fmt.Sprint(e.Details), "s3cret") {
+				t.Fatalf("secret in the audit log: %v", e.Details)
+			}
+		}
+		// A required secret cannot be dropped.
+		_, err = f.svc.Configure(f.ctx, f.admin, in.ID, map[string]string{"ward": "6"})
+		wantCode(t, err, core.EInvalid)
 	})
 }

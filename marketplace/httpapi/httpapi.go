@@ -189,6 +189,9 @@ func (h Handlers) installs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	for i := range ins {
+		ins[i] = marketplace.Redacted(ins[i])
+	}
 	httpapi.WriteJSON(w, 200, installList{Items: ins})
 	return nil
 }
@@ -207,7 +210,7 @@ func (h Handlers) install(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, 201, in)
+	httpapi.WriteJSON(w, 201, marketplace.Redacted(in))
 	return nil
 }
 
@@ -220,7 +223,7 @@ func (h Handlers) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, 200, in)
+	httpapi.WriteJSON(w, 200, marketplace.Redacted(in))
 	return nil
 }
 
@@ -234,7 +237,7 @@ func (h Handlers) act(fn func(ctx context.Context, a core.Actor, id string) (mar
 		if err != nil {
 			return err
 		}
-		httpapi.WriteJSON(w, 200, in)
+		httpapi.WriteJSON(w, 200, marketplace.Redacted(in))
 		return nil
 	}
 }
@@ -252,7 +255,7 @@ func (h Handlers) upgrade(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, 200, in)
+	httpapi.WriteJSON(w, 200, marketplace.Redacted(in))
 	return nil
 }
 
@@ -269,7 +272,7 @@ func (h Handlers) settings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, 200, in)
+	httpapi.WriteJSON(w, 200, marketplace.Redacted(in))
 	return nil
 }
 
@@ -286,7 +289,7 @@ func (h Handlers) visibility(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, 200, in)
+	httpapi.WriteJSON(w, 200, marketplace.Redacted(in))
 	return nil
 }
 
