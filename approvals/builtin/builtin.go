@@ -62,8 +62,8 @@ func cc(id, r, next string) approvals.Node {
 func Templates() []approvals.TemplateInput {
 	return []approvals.TemplateInput{
 		{
-			Code: Leave, Name: "Leave 请假", Category: "attendance",
-			Description: "Leave of any kind. More than 3 days also goes to the head two levels up; HR is copied.",
+			Code: Leave, Name: "请假", Category: "attendance",
+			Description: "各类请假。超过 3 天的另由上两级负责人审批，并抄送人事处。",
 			Schema: approvals.Schema{Fields: []approvals.Field{
 				{Key: "leave_type", Label: "Type of leave", Type: approvals.FieldSelect, Required: true,
 					Options: []string{"annual", "sick", "personal", "marriage", "maternity", "paternity", "bereavement", "compensatory"}},
@@ -83,8 +83,8 @@ func Templates() []approvals.TemplateInput {
 			}},
 		},
 		{
-			Code: Overtime, Name: "Overtime 加班", Category: "attendance",
-			Description: "Overtime worked or planned; HR is copied for attendance.",
+			Code: Overtime, Name: "加班", Category: "attendance",
+			Description: "已发生或计划的加班，抄送人事处计入考勤。",
 			Schema: approvals.Schema{Fields: []approvals.Field{
 				{Key: "day", Label: "Date", Type: approvals.FieldDate, Required: true},
 				{Key: "from", Label: "From", Type: approvals.FieldTime, Required: true},
@@ -96,8 +96,8 @@ func Templates() []approvals.TemplateInput {
 			Flow: approvals.Flow{Nodes: []approvals.Node{start("mgr"), manager("mgr", "Direct manager", 1, "hr"), cc("hr", RoleHR, "end"), end}},
 		},
 		{
-			Code: ShiftSwap, Name: "Shift swap 调班", Category: "roster",
-			Description: "Swap a shift with a colleague: the colleague agrees, then the head (nurse) approves.",
+			Code: ShiftSwap, Name: "调班", Category: "roster",
+			Description: "与同事调换班次：先由同事同意，再由科室负责人（护士长）审批，批准后排班自动调整。",
 			Schema: approvals.Schema{Fields: []approvals.Field{
 				{Key: "swap_with", Label: "Swap with", Type: approvals.FieldPerson, Required: true},
 				{Key: "my_shift_date", Label: "My shift", Type: approvals.FieldDate, Required: true},
@@ -115,8 +115,8 @@ func Templates() []approvals.TemplateInput {
 			}},
 		},
 		{
-			Code: Trip, Name: "Business trip 出差", Category: "attendance",
-			Description: "Trips costing more than 5,000 also go to a vice president; finance is copied.",
+			Code: Trip, Name: "出差", Category: "attendance",
+			Description: "预计费用超过 5,000 元的另由分管副院长审批，并抄送财务处。",
 			Schema: approvals.Schema{Fields: []approvals.Field{
 				{Key: "destination", Label: "Destination", Type: approvals.FieldText, Required: true},
 				{Key: "period", Label: "Dates", Type: approvals.FieldDateRange, Required: true},
@@ -135,8 +135,8 @@ func Templates() []approvals.TemplateInput {
 			}},
 		},
 		{
-			Code: Purchase, Name: "Purchase 采购", Category: "purchase",
-			Description: "Equipment and supplies. The equipment office reviews; above 10,000 a vice president approves; finance countersigns.",
+			Code: Purchase, Name: "采购", Category: "purchase",
+			Description: "设备与耗材采购：设备科审核；金额超过 10,000 元由分管副院长审批；财务处会签。",
 			Schema: approvals.Schema{Fields: []approvals.Field{
 				{Key: "items", Label: "Items", Type: approvals.FieldDetail, Required: true, Min: f64(1), Columns: []approvals.Field{
 					{Key: "name", Label: "Item", Type: approvals.FieldText, Required: true},
@@ -160,8 +160,8 @@ func Templates() []approvals.TemplateInput {
 			}},
 		},
 		{
-			Code: Referral, Name: "Referral request 转诊申请", Category: "clinical",
-			Description: "Refer a patient to another hospital of the group. Critical cases take the green channel straight to medical affairs with a 30-minute limit.",
+			Code: Referral, Name: "转诊申请", Category: "clinical",
+			Description: "将患者转诊至医联体内其他医院。危重患者走绿色通道，直达医务处，30 分钟内处理。",
 			Schema: approvals.Schema{Fields: []approvals.Field{
 				{Key: "patient_name", Label: "Patient", Type: approvals.FieldText, Required: true},
 				{Key: "record_no", Label: "Medical record number", Type: approvals.FieldText, Required: true, Max: f64(40)},
@@ -183,8 +183,8 @@ func Templates() []approvals.TemplateInput {
 			}},
 		},
 		{
-			Code: MakeUp, Name: "Make-up clock-in 补卡", Category: "attendance",
-			Description: "A forgotten clock-in or clock-out, vouched for by the direct manager; attendance records it when approved.",
+			Code: MakeUp, Name: "补卡", Category: "attendance",
+			Description: "忘记打卡时申请补卡，由直属负责人确认，批准后计入考勤。",
 			Schema: approvals.Schema{Fields: []approvals.Field{
 				{Key: "day", Label: "Date", Type: approvals.FieldDate, Required: true},
 				{Key: "at", Label: "Time", Type: approvals.FieldTime, Required: true},
@@ -194,8 +194,8 @@ func Templates() []approvals.TemplateInput {
 			Flow: approvals.Flow{Nodes: []approvals.Node{start("mgr"), manager("mgr", "Direct manager", 1, "end"), end}},
 		},
 		{
-			Code: Circulation, Name: "Document circulation 公文流转", Category: "office",
-			Description: "An official document: the office registers it, the leaders the submitter names sign it, the president approves.",
+			Code: Circulation, Name: "公文流转", Category: "office",
+			Description: "公文：院办登记，由提交人指定的院领导会签，院长审批。",
 			Schema: approvals.Schema{Fields: []approvals.Field{
 				{Key: "title", Label: "Title", Type: approvals.FieldText, Required: true},
 				{Key: "doc_no", Label: "Document number", Type: approvals.FieldText},
