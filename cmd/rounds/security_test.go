@@ -19,9 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roundshq/rounds/approvals"
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/config"
 	"github.com/roundshq/rounds/core/identity"
+	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
+	"github.com/roundshq/rounds/im"
 	"github.com/roundshq/rounds/orgchart"
 	"github.com/roundshq/rounds/roster"
 )
@@ -43,7 +46,17 @@ type hospital struct {
 	roster     string
 	adminSess  string // the admin's session id
 	adminToken string // id of a personal access token of the admin
+	conv       string // the head nurse's ward group chat (the nurse is in it)
+	message    string // a message in it
+	file       string // a file shared in it
+	request    string // the nurse's leave request, pending with the head nurse
 }
+
+// chatSecret and fileSecret are what the victim's chat holds.
+const (
+	chatSecret = "7床患者对青霉素过敏-保密"
+	fileSecret = "交班记录-保密-血压160/95"
+)
 
 type twoHospitals struct {
 	s     *testServer
@@ -130,6 +143,31 @@ func newTwoHospitals(t *testing.T, mutate ...func(*config.Config)) *twoHospitals
 			t.Fatalf("token: %d", code)
 		}
 		x.adminToken = tok.Token.ID
+
+		chat := s.app.areas.im
+		headActor := core.Actor{UserID: x.headID, OrgID: x.org, Kind: core.ActorUser}
+		conv, err := chat.CreateGroup(ctx, headActor, "病区护理组"+tag, []string{x.nurseID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.conv = conv.ID
+		m, err := chat.Send(ctx, headActor, im.SendRequest{ConversationID: x.conv, ClientMsgID: core.NewID(), Text: chatSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.message = m.ID
+		file, err := chat.Upload(ctx, headActor, x.conv, "交班记录.txt", strings.NewReader(fileSecret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.file = file.ID
+		nurseCtx := core.WithActor(ctx, core.Actor{UserID: x.nurseID, OrgID: x.org, Kind: core.ActorUser})
+		out, err := s.app.areas.approvals.Submit(nurseCtx, approvals.SubmitInput{ActionID: core.NewID(), TemplateCode: "leave",
+			Form: json.RawMessage(`{"leave_type":"annual","period":{"start":"2026-12-10","end":"2026-12-11"},"reason":"家中有事"}`)})
+		if err != nil {
+			t.Fatalf("submit leave: %v", err)
+		}
+		x.request = out.RequestID
 	}
 	// pickDemoAccounts: per hospital the admin, the president, a head nurse,
 	// a doctor and a nurse; jcyy first.
@@ -164,9 +202,17 @@ func attackPath(method, pattern, org string, v hospital) string {
 		id = v.adminToken
 	case strings.HasPrefix(pattern, "/api/v1/bots/{id}"):
 		id = v.nurseID
+	case strings.Contains(pattern, "/conversations/{id}"):
+		id = v.conv
+	case strings.Contains(pattern, "/messages/{id}"):
+		id = v.message
+	case strings.Contains(pattern, "/files/{id}"):
+		id = v.file
+	case strings.HasPrefix(pattern, "/api/v1/approvals/requests/{id}"):
+		id = v.request
 	}
-	r := strings.NewReplacer("{org}", org, "{dept}", v.ward, "{user}", v.nurseID, "{month}", "2026-12",
-		"{key}", "three_shift", "{role}", "guest", "{name}", "no-such-role", "{id}", id)
+	r := strings.NewReplacer("{org}", org, "{dept}", v.ward, "{user}", v.nurseID, "{user_id}", v.nurseID, "{month}", "2026-12",
+		"{key}", "three_shift", "{code}", "leave", "{role}", "guest", "{name}", "no-such-role", "{id}", id)
 	return r.Replace(pattern)
 }
 
@@ -202,8 +248,10 @@ func (s *testServer) raw(method, path, token, body string, hdr map[string]string
 // refusal (403/404, or 400 for a body that never reaches the object) that
 // carries none of the victim's data, and afterwards the victim's objects are
 // as they were.
-func TestCrossHospitalObjectAccess(t *testing.T) {
-	h := newTwoHospitals(t)
+func TestCrossHospitalObjectAccess(t *testing.T) { onEachDatabase(t, crossHospitalObjectAccess) }
+
+func crossHospitalObjectAccess(t *testing.T, db func(*config.Config)) {
+	h := newTwoHospitals(t, db)
 	s := h.s
 	// Sharing is the one way a hospital lets the group read its directory;
 	// switch it off so that nothing of the victim may be seen at all.
@@ -220,7 +268,10 @@ func TestCrossHospitalObjectAccess(t *testing.T) {
 	for _, sd := range sides {
 		t.Run(sd.name, func(t *testing.T) {
 			v := sd.victim
-			secrets := []string{v.nurseName, v.wardName, v.nurseID, v.roster, v.shift, v.adminSess, v.adminToken}
+			secrets := []string{v.nurseName, v.wardName, v.nurseID, v.roster, v.shift, v.adminSess, v.adminToken,
+				chatSecret, fileSecret, v.conv, v.message, v.file, v.request}
+			statuses := map[int]int{}
+			defer func() { t.Logf("answers by status: %v", statuses) }()
 			for _, r := range s.app.router.Routes() {
 				if !takesObject(r.Path, "{org}", "{id}", "{dept}", "{user}") {
 					continue // no object of anyone's: /me/attendance/{month}
@@ -242,6 +293,7 @@ func TestCrossHospitalObjectAccess(t *testing.T) {
 					for _, who := range []struct{ role, token string }{{"admin", sd.attacker.admin}, {"head nurse", sd.attacker.head}} {
 						resp, b := s.raw(r.Method, path, who.token, body, nil)
 						code := resp.StatusCode
+						statuses[code]++
 						if code != 403 && code != 404 && code != 400 {
 							if why, ok := knownCrossOrgFindings[key]; ok && vname != "victim's org" {
 								t.Logf("KNOWN FINDING %s (%s) as %s: %d — %s", key, vname, who.role, code, why)
@@ -285,6 +337,15 @@ func TestCrossHospitalObjectAccess(t *testing.T) {
 		{"DELETE", "/api/v1/me/tokens/" + b.adminToken, ``},
 		{"POST", "/api/v1/bots/" + b.nurseID + "/token", ``},
 		{"POST", "/api/v1/orgs/" + a.org + "/departments/" + b.ward + "/rosters", `{"from":"2027-01-01","to":"2027-01-31"}`},
+		{"POST", "/api/v1/im/conversations/" + b.conv + "/messages", `{"client_msg_id":"x1","text":"我也来了"}`},
+		{"POST", "/api/v1/im/conversations/" + b.conv + "/members", `{"user_ids":["` + a.adminID + `"]}`},
+		{"PATCH", "/api/v1/im/messages/" + b.message, `{"text":"改掉"}`},
+		{"POST", "/api/v1/im/messages/" + b.message + "/recall", ``},
+		{"POST", "/api/v1/im/messages/" + b.message + "/reactions", `{"emoji":"ok"}`},
+		{"POST", "/api/v1/approvals/requests/" + b.request + "/approve", `{"action_id":"a1","comment":"同意"}`},
+		{"POST", "/api/v1/approvals/requests/" + b.request + "/reject", `{"action_id":"a2","comment":"不同意"}`},
+		{"POST", "/api/v1/approvals/requests/" + b.request + "/withdraw", `{"action_id":"a3"}`},
+		{"POST", "/api/v1/approvals/requests/" + b.request + "/comment", `{"action_id":"a4","comment":"看看"}`},
 	}
 	for _, w := range writes {
 		resp, body := s.raw(w.method, w.path, a.admin, w.body, nil)
@@ -338,6 +399,41 @@ func TestCrossHospitalObjectAccess(t *testing.T) {
 	if code := s.do("GET", "/api/v1/rosters/"+b.roster, b.head, nil, &ros); code != 200 || ros.Roster.Status == "published" {
 		t.Errorf("victim roster: %d %+v", code, ros)
 	}
+	ctx := context.Background()
+	bHead := core.Actor{UserID: b.headID, OrgID: b.org, Kind: core.ActorUser}
+	hist, err := s.app.areas.im.History(ctx, bHead, b.conv, im.HistoryQuery{})
+	if err != nil || len(hist) != 1 {
+		t.Errorf("victim chat after the attacks: %v %d messages", err, len(hist))
+	}
+	for _, m := range hist {
+		if m.SenderID != b.headID || (m.ID == b.message && (m.Text != chatSecret || !m.RecalledAt.IsZero())) {
+			t.Errorf("victim message changed: %+v", m)
+		}
+	}
+	members, _, err := s.app.areas.im.Members(ctx, bHead, b.conv, core.PageRequest{})
+	if err != nil || len(members) != 2 {
+		t.Errorf("victim chat members: %v %+v", err, members)
+	}
+	var view approvals.View
+	if code := s.do("GET", "/api/v1/approvals/requests/"+b.request, b.nurse, nil, &view); code != 200 || view.Request.Status != approvals.StatusPending {
+		t.Errorf("victim leave request: %d %+v", code, view.Request)
+	}
+	for _, e := range view.Timeline {
+		if e.ActorID == a.adminID {
+			t.Errorf("the attacker is in the victim's approval timeline: %+v", e)
+		}
+	}
+}
+
+// onEachDatabase runs body on a node over SQLite and, when
+// ROUNDS_TEST_POSTGRES is set, over a fresh PostgreSQL schema: the session,
+// lockout and audit rules live in SQL that differs between the two.
+func onEachDatabase(t *testing.T, body func(t *testing.T, db func(*config.Config))) {
+	t.Run("sqlite", func(t *testing.T) { body(t, func(*config.Config) {}) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := sqldbtest.PostgresDSN(t)
+		body(t, func(c *config.Config) { c.Database.PostgresDSN = dsn })
+	})
 }
 
 // plainAccount creates an account without an organisation or roles.
@@ -398,8 +494,10 @@ func sessionIDs(t *testing.T, s *testServer, token string) (ids []string, curren
 	return ids, current
 }
 
-func TestSessionRules(t *testing.T) {
-	s := startServer(t)
+func TestSessionRules(t *testing.T) { onEachDatabase(t, sessionRules) }
+
+func sessionRules(t *testing.T, db func(*config.Config)) {
+	s := startServer(t, db)
 	ctx := context.Background()
 	const pw = "ward seven night shift"
 	u, err := plainAccount(ctx, s, "sec.nurse", "安全护士", pw)
@@ -631,19 +729,19 @@ func TestCookieSessionsNeedCSRFToken(t *testing.T) {
 	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list.Items) != 1 {
 		t.Errorf("tokens after CSRF attempts: %d %s", resp.StatusCode, body)
 	}
-	// A CSRF cookie planted by another site (cookie tossing) next to the
-	// real session must not pass with a matching header of its own choosing
-	// unless it equals the issued one: the check is only as strong as the
-	// cookie, so at least a session from a stolen CSRF value alone is refused.
+	// The CSRF value is no credential: with it and no session cookie the
+	// request is unauthenticated.
 	resp, _ = s.raw("POST", "/api/v1/me/tokens", "", `{"name":"y"}`, map[string]string{"X-CSRF-Token": csrf.Value, "Cookie": "rounds_csrf=" + csrf.Value})
 	if resp.StatusCode != 401 {
 		t.Errorf("CSRF value without a session: %d", resp.StatusCode)
 	}
 }
 
-func TestSignInRateLimits(t *testing.T) {
+func TestSignInRateLimits(t *testing.T) { onEachDatabase(t, signInRateLimits) }
+
+func signInRateLimits(t *testing.T, db func(*config.Config)) {
 	t.Run("repeated wrong passwords lock the account", func(t *testing.T) {
-		s := startServer(t, func(c *config.Config) {
+		s := startServer(t, db, func(c *config.Config) {
 			c.Identity.LockoutThreshold = 3
 			c.Identity.LockoutDuration = config.Duration(1500 * time.Millisecond)
 		})
@@ -674,7 +772,7 @@ func TestSignInRateLimits(t *testing.T) {
 	})
 
 	t.Run("per address", func(t *testing.T) {
-		s := startServer(t, func(c *config.Config) {
+		s := startServer(t, db, func(c *config.Config) {
 			c.Identity.IPAttempts = 4
 			c.Identity.IPWindow = config.Duration(time.Minute)
 		})
@@ -700,7 +798,7 @@ func TestSignInRateLimits(t *testing.T) {
 	})
 
 	t.Run("parallel guesses cannot slip past the lock", func(t *testing.T) {
-		s := startServer(t, func(c *config.Config) {
+		s := startServer(t, db, func(c *config.Config) {
 			c.Identity.LockoutThreshold = 3
 		})
 		if _, err := plainAccount(context.Background(), s, "sec.burst", "并发", "the right password"); err != nil {
@@ -901,8 +999,10 @@ func TestSecretsNeverInLogs(t *testing.T) {
 // TestAuditTrail checks the record an investigator reads: who, what, when,
 // object and result of a sign-in, a failed one, a role change and a
 // deactivation; the chain verifies; a row changed with SQL is found.
-func TestAuditTrail(t *testing.T) {
-	h := newTwoHospitals(t)
+func TestAuditTrail(t *testing.T) { onEachDatabase(t, auditTrail) }
+
+func auditTrail(t *testing.T, db func(*config.Config)) {
+	h := newTwoHospitals(t, db)
 	s := h.s
 	ctx := context.Background()
 	if _, err := s.app.CreateAccount(ctx, "", "sec.root", "系统管理员", "root admin password", "system_admin"); err != nil {
