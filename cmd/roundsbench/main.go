@@ -5,7 +5,8 @@
 // Scenarios: fanout (one group, one sender rate), mixed (many groups, random
 // senders, readers moving read positions), receipts (a read-receipt storm:
 // every member reads one message within a second), idle (many authenticated
-// WebSocket connections held open) and search (directory search). See
+// WebSocket connections held open), search (directory search) and approvals
+// (overtime requests submitted and approved). See
 // BENCHMARKS.md for the commands and the figures measured with them.
 package main
 
@@ -51,7 +52,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server base URL")
-	flag.StringVar(&o.scenario, "scenario", "fanout", "fanout | mixed | receipts | idle | search")
+	flag.StringVar(&o.scenario, "scenario", "fanout", "fanout | mixed | receipts | idle | search | approvals")
 	flag.IntVar(&o.users, "users", 200, "load users (created as staff LB00000… in the admin's hospital on first use)")
 	flag.IntVar(&o.groupSize, "group-size", 200, "members per group (fanout: the one group; mixed: each group; receipts: the storm group)")
 	flag.Float64Var(&o.rate, "rate", 50, "messages (or searches) per second, all senders together")
@@ -133,6 +134,8 @@ func run(ctx context.Context, o options) (map[string]any, error) {
 		err = idle(ctx, c, o, cache, summary)
 	case "search":
 		err = search(ctx, c, o, cache, summary)
+	case "approvals":
+		err = approvalsScenario(ctx, c, o, cache, summary)
 	default:
 		err = fmt.Errorf("unknown scenario %q", o.scenario)
 	}
