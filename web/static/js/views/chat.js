@@ -123,6 +123,12 @@ export class ChatView {
     this.msgPane = h('section', { class: 'msg-pane', 'aria-label': t('chat.messages') }, this.emptyEl, this.convEl);
     this.el = h('div', { class: 'split chat', 'data-pane': 'list' }, this.listPane, this.msgPane);
 
+    // Receipts, names and reactions arrive after the first paint and make
+    // messages taller: a reader who was at the newest message stays there.
+    this.stuck = true;
+    if ('ResizeObserver' in window) {
+      new ResizeObserver(() => { if (this.stuck && this.scrollEl.isConnected) this.scrollEl.scrollTop = this.scrollEl.scrollHeight; }).observe(this.msgList);
+    }
     document.addEventListener('visibilitychange', () => this.markReadSoon());
     window.addEventListener('focus', () => this.markReadSoon());
     this.markReadSoon = debounce(() => this.markRead(), 250);
@@ -451,6 +457,7 @@ export class ChatView {
   }
 
   onScroll() {
+    if (this.scrollEl.isConnected && this.scrollEl.clientHeight) this.stuck = this.nearBottom();
     if (this.scrollEl.scrollTop < 120) this.loadOlder();
     if (this.nearBottom()) { this.newBelow.hidden = true; this.markReadSoon(); }
   }
@@ -462,6 +469,7 @@ export class ChatView {
   }
 
   scrollToBottom() {
+    this.stuck = true;
     this.scrollEl.scrollTop = this.scrollEl.scrollHeight;
     this.newBelow.hidden = true;
     this.markReadSoon();
@@ -900,7 +908,10 @@ export class ChatView {
       if (id === this.me) continue;
       const p = people.get(id);
       const name = p.name || '';
-      if (!q || name.toLowerCase().includes(q) || (p.initials || '').startsWith(q)) options.push({ id, name: name || id });
+      // A member whose name has not arrived yet is offered once it has
+      // (the list is redrawn when names arrive), never as a bare id.
+      if (!name) continue;
+      if (!q || name.toLowerCase().includes(q) || (p.initials || '').startsWith(q)) options.push({ id, name });
       if (options.length >= 8) break;
     }
     if (!options.length) { this.mentionBox.hidden = true; return; }
@@ -1074,6 +1085,7 @@ export class ChatView {
     on(sock, 'resync', () => this.resync());
     on(sock, 'typing', (f) => this.onTyping(f));
     on(people, 'change', () => {
+      if (document.activeElement === this.input) this.updateMentionBox();
       this.renderList();
       if (this.openId) {
         this.renderHead();
