@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/roundshq/rounds/approvals"
 	"github.com/roundshq/rounds/approvals/builtin"
@@ -16,6 +17,10 @@ import (
 	imhttp "github.com/roundshq/rounds/im/httpapi"
 	imstore "github.com/roundshq/rounds/im/sqlstore"
 	imws "github.com/roundshq/rounds/im/ws"
+	"github.com/roundshq/rounds/marketplace"
+	"github.com/roundshq/rounds/marketplace/catalog"
+	marketplacehttp "github.com/roundshq/rounds/marketplace/httpapi"
+	marketplacestore "github.com/roundshq/rounds/marketplace/sqlstore"
 	"github.com/roundshq/rounds/orgchart"
 	orgcharthttp "github.com/roundshq/rounds/orgchart/httpapi"
 	orgchartstore "github.com/roundshq/rounds/orgchart/sqlstore"
@@ -47,6 +52,7 @@ func areaMigrations() []migration {
 		{imstore.Area, imstore.Migrations()},
 		{approvalstore.Area, approvalstore.Migrations()},
 		{pluginstore.Area, pluginstore.Migrations},
+		{marketplacestore.Area, marketplacestore.Migrations},
 		{rosterstore.Area, rosterstore.Migrations()},
 		{attendancestore.Area, attendancestore.Migrations()},
 	}
@@ -123,14 +129,32 @@ func (a *App) wireApps(ctx context.Context, c *coreParts, ar *areas) error {
 	}
 	ar.apps, ar.appStore = host, store
 	a.closers = append(a.closers, host.Close)
-	if err := host.Restore(ctx, store); err != nil {
-		return fmt.Errorf("apps: %w", err)
-	}
 	if err := (appHooks{host: host, im: ar.im, log: a.log}).subscribe(a, c.bus); err != nil {
 		return err
 	}
 	a.mux.Handle("/plugins/", pluginhttp.Handler(host, c.authn))
 	pluginhttp.Register(a.router, host, store, c.authz)
+
+	// The marketplace is the record of installs: at start it runs every
+	// enabled install of this node from the bundles in the file store.
+	var cat marketplace.Catalog
+	if src := a.cfg.Marketplace.Catalog; src != "" {
+		if cat, err = catalog.Open(src, nil); err != nil {
+			return fmt.Errorf("marketplace.catalog %s: %w", src, err)
+		}
+	}
+	mp, err := marketplace.New(marketplace.Config{
+		Store: marketplacestore.New(a.db), Files: c.files, Catalog: cat, Host: appRunner{app: a, host: host, store: store},
+		Authz: c.authz, Audit: c.audit, Staff: appVisibility{ar.org}, Bus: c.bus, DataDir: filepath.Join(a.cfg.DataDir, "apps"), Logger: a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("marketplace: %w", err)
+	}
+	if err := mp.Start(ctx); err != nil {
+		return fmt.Errorf("marketplace: %w", err)
+	}
+	a.closers = append(a.closers, mp.Close) // closed before the host (closers run newest first)
+	marketplacehttp.Handlers{Svc: mp}.Register(a.router)
 	return nil
 }
 

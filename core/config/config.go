@@ -25,15 +25,21 @@ import (
 // Config is the whole configuration. Field tags: yaml gives the key, doc
 // the documentation shown in the example file.
 type Config struct {
-	DataDir  string   `yaml:"data_dir" doc:"Directory for all embedded data: the SQLite database, the Bleve index, uploaded files and app bundles."`
-	Server   Server   `yaml:"server" doc:"The HTTP server."`
-	Log      Log      `yaml:"log" doc:"Logging."`
-	Database Database `yaml:"database" doc:"The database. SQLite under data_dir unless postgres_dsn is set."`
-	Bus      Bus      `yaml:"bus" doc:"Events between server nodes. In-process unless nats_url is set."`
-	Files    Files    `yaml:"files" doc:"Uploaded files and app bundles. Local disk under data_dir unless minio.endpoint is set."`
-	Search   Search   `yaml:"search" doc:"Message search. Bleve under data_dir unless elasticsearch.addresses is set."`
-	Identity Identity `yaml:"identity" doc:"Sign-in, sessions and lockout."`
-	IM       IM       `yaml:"im" doc:"Chat."`
+	DataDir     string      `yaml:"data_dir" doc:"Directory for all embedded data: the SQLite database, the Bleve index, uploaded files and app bundles."`
+	Server      Server      `yaml:"server" doc:"The HTTP server."`
+	Log         Log         `yaml:"log" doc:"Logging."`
+	Database    Database    `yaml:"database" doc:"The database. SQLite under data_dir unless postgres_dsn is set."`
+	Bus         Bus         `yaml:"bus" doc:"Events between server nodes. In-process unless nats_url is set."`
+	Files       Files       `yaml:"files" doc:"Uploaded files and app bundles. Local disk under data_dir unless minio.endpoint is set."`
+	Search      Search      `yaml:"search" doc:"Message search. Bleve under data_dir unless elasticsearch.addresses is set."`
+	Identity    Identity    `yaml:"identity" doc:"Sign-in, sessions and lockout."`
+	IM          IM          `yaml:"im" doc:"Chat."`
+	Marketplace Marketplace `yaml:"marketplace" doc:"The app center."`
+}
+
+// Marketplace configures where apps come from.
+type Marketplace struct {
+	Catalog string `yaml:"catalog" doc:"The app catalog on the hospital's network: a folder, or an http(s) URL of its index.json. Empty: no catalog to browse."`
 }
 
 // Server configures the listener.
@@ -400,6 +406,9 @@ func (c Config) Validate() Problems {
 		if d.v <= 0 {
 			add(d.k, "must be positive")
 		}
+	}
+	if cat := c.Marketplace.Catalog; cat != "" && strings.Contains(cat, "://") && !strings.HasPrefix(cat, "http://") && !strings.HasPrefix(cat, "https://") {
+		add("marketplace.catalog", "must be a folder or an http(s) URL")
 	}
 	if c.IM.ResumeWindow.D() < 10*time.Minute {
 		add("im.resume_window", "must be at least 10m")
