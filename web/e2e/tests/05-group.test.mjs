@@ -110,3 +110,23 @@ test('searching the list finds chat history', async (t) => {
   await A.page.locator('.message-hits [data-message]').first().click();
   await A.page.waitForURL(new RegExp('#/chat/' + conv.id));
 });
+
+test('a desktop notification for a message while looking elsewhere', async (t) => {
+  if (skip) return t.skip(skip);
+  await C.context.grantPermissions(['notifications']);
+  await C.page.goto('/#/directory');
+  // Record what the client asks the browser to show.
+  await C.page.evaluate(() => {
+    window.__notes = [];
+    window.Notification = class { static permission = 'granted'; constructor(title, opts) { window.__notes.push({ title, body: opts.body }); } close() {} };
+  });
+  const text = '请 C 来一下护士站 ' + Date.now();
+  const r = await call(A.page, 'POST', `/api/v1/im/conversations/${conv.id}/messages`, { client_msg_id: 'note-' + Date.now(), text });
+  assert.equal(r.status, 201);
+  await C.page.waitForFunction((x) => window.__notes.some((n) => n.body.includes(x)), text);
+  const note = (await C.page.evaluate(() => window.__notes)).find((n) => n.body.includes(text));
+  assert.equal(note.title, '5 病区交班群');
+  assert.match(note.body, new RegExp(A.me.display_name + ': '));
+  // The rail shows the unread count meanwhile.
+  await C.page.locator('[data-badge="chat"]:not([hidden])').waitFor();
+});

@@ -1290,7 +1290,8 @@ export class ChatView {
 
   notify(c, m) {
     if (c.muted) return;
-    if (document.visibilityState === 'visible' && this.openId === c.id) return;
+    // Only when this conversation is actually on screen is a notification noise.
+    if (document.visibilityState === 'visible' && this.openId === c.id && this.el.isConnected && document.hasFocus()) return;
     if (!('Notification' in window) || Notification.permission !== 'granted') return;
     const title = this.convName(c);
     const body = (m.urgent ? '[' + t('chat.urgent') + '] ' : '') + (c.kind !== 'direct' ? people.name(m.sender_id) + ': ' : '') + (m.kind === 'text' ? m.text : t('chat.kind.' + m.kind));
