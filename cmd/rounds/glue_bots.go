@@ -157,6 +157,6 @@ func (n approvalNotices) post(ctx context.Context, orgID, requestID string, to [
 	// The approvals service notifies once, from the node that acted; the
 	// same person may rightly get a second task of one request (after a
 	// resubmission), so every notice is its own message.
-	clientID := "approval:" + requestID + ":" + reason + ":" + core.NewID()
+	clientID := "approval:" + core.NewID() // client ids are at most 64 characters
 	return n.bots.tell(ctx, orgID, approvalsBot, to, clientID, im.KindCard, func(string) string { return string(b) })
 }
