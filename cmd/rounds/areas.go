@@ -13,6 +13,8 @@ import (
 	attendancehttp "github.com/roundshq/rounds/attendance/httpapi"
 	attendancestore "github.com/roundshq/rounds/attendance/sqlstore"
 	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/bus"
+	"github.com/roundshq/rounds/core/identity"
 	"github.com/roundshq/rounds/im"
 	imhttp "github.com/roundshq/rounds/im/httpapi"
 	imstore "github.com/roundshq/rounds/im/sqlstore"
@@ -238,6 +240,17 @@ func (a *App) wireIM(ctx context.Context, c *coreParts, ar *areas) error {
 	ar.hub = hub
 	a.closers = append(a.closers, func() error { hub.Close(); return nil })
 	a.router.Handle(hub.Route())
+	// A socket keeps the identity it was opened with: when a session or
+	// token of a person is revoked (logout, password change, deactivation)
+	// their sockets close; the ones still entitled reconnect at once and
+	// resume, the revoked one cannot.
+	if _, err := c.bus.Subscribe(identity.RevokedSubject, func(e bus.Event) {
+		if err := svc.Kick(context.Background(), string(e.Data)); err != nil {
+			a.log.Warn("closing revoked sockets failed", "err", err)
+		}
+	}); err != nil {
+		return err
+	}
 	return nil
 }
 

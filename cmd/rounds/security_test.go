@@ -452,11 +452,10 @@ func plainAccount(ctx context.Context, s *testServer, login, name, password stri
 // fix is a membership check the composition root hands to authz (or to
 // authz/httpapi) so that PUT/GET /orgs/{org}/users/{id}/roles… answer 404
 // for an account that is not the organisation's.
-var knownCrossOrgFindings = map[string]string{
-	"GET /api/v1/orgs/{org}/users/{id}/roles":           "roles of another hospital's account are readable under one's own organisation",
-	"PUT /api/v1/orgs/{org}/users/{id}/roles/{role}":    "a role in one's own organisation can be given to another hospital's account",
-	"DELETE /api/v1/orgs/{org}/users/{id}/roles/{role}": "revoking checks no membership either",
-}
+// knownCrossOrgFindings lists cross-organisation holes found and not yet
+// fixed; each is logged instead of failing. Empty: roles are now given, taken
+// and listed only for accounts of the organisation (authz.Options.Member).
+var knownCrossOrgFindings = map[string]string{}
 
 func takesObject(path string, params ...string) bool {
 	for _, p := range params {
@@ -1204,13 +1203,9 @@ func TestWebSocketSessions(t *testing.T) {
 					return // closed
 				}
 			}
-			// KNOWN FINDING, reported: the hub keeps the actor it
-			// authenticated at the upgrade and acts on every later frame
-			// with it; nothing closes a user's sockets when identity
-			// publishes identity.user.revoked. The fix is in im/ws (close
-			// the user's connections on that subject) — skip until then,
-			// loudly, rather than fail the build of everyone else.
-			t.Skipf("KNOWN FINDING: the socket is still open 5s after the %s", end)
+			// The composition root closes a person's sockets when identity
+			// publishes identity.user.revoked.
+			t.Fatalf("the socket is still open 5s after the %s", end)
 		})
 	}
 }

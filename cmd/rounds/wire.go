@@ -117,7 +117,16 @@ func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
 	// Audit and authorization need each other: authz records its changes in
 	// the audit log, the audit log asks authz who may read it.
 	c.audit = audit.New(a.db, audit.Options{})
-	enf, err := authz.New(ctx, a.db, authz.Options{Recorder: c.audit, OnChange: func(ctx context.Context) {
+	enf, err := authz.New(ctx, a.db, authz.Options{Recorder: c.audit, Member: func(ctx context.Context, orgID, userID string) (bool, error) {
+		if c.identity == nil {
+			return true, nil
+		}
+		u, err := c.identity.GetUser(ctx, core.SystemActor, userID)
+		if core.IsCode(err, core.ENotFound) {
+			return false, nil
+		}
+		return err == nil && u.OrgID == orgID, err
+	}, OnChange: func(ctx context.Context) {
 		// Other nodes reload their policy when they hear of a change.
 		_ = c.bus.Publish(ctx, subjectAuthzChanged, nil)
 	}, Objects: []authz.Object{

@@ -43,6 +43,11 @@ type Options struct {
 	// or assignments, outside the Enforcer's lock. The composition root uses
 	// it to publish "authz.changed" so other nodes Reload.
 	OnChange func(ctx context.Context)
+	// Member, when set, tells whether an account belongs to an
+	// organisation. Roles are assigned, revoked and listed only for accounts
+	// of the organisation in question (or for system admins in "*"), so an
+	// admin of one hospital cannot hand roles to another hospital's people.
+	Member func(ctx context.Context, orgID, userID string) (bool, error)
 }
 
 // Enforcer decides and changes who may do what. It is safe for concurrent
@@ -60,6 +65,7 @@ type Enforcer struct {
 	clock    core.Clock
 	cat      catalogue
 	onChange func(ctx context.Context)
+	member   func(ctx context.Context, orgID, userID string) (bool, error)
 
 	mu sync.RWMutex // guards ce, ad's bound transaction and the views map's contents
 	ce *casbin.Enforcer
@@ -138,7 +144,7 @@ func New(ctx context.Context, db *sqldb.DB, opts Options) (*Enforcer, error) {
 		return nil, fmt.Errorf("authz: %w", err)
 	}
 	objs := append(append([]Object(nil), Catalogue...), opts.Objects...)
-	return &Enforcer{db: db, rec: opts.Recorder, clock: opts.Clock, cat: newCatalogue(objs), onChange: opts.OnChange,
+	return &Enforcer{db: db, rec: opts.Recorder, clock: opts.Clock, cat: newCatalogue(objs), onChange: opts.OnChange, member: opts.Member,
 		ce: ce, ad: ad, views: map[string]*view{}}, nil
 }
 
@@ -454,6 +460,9 @@ func (e *Enforcer) AssignRole(ctx context.Context, by core.Actor, orgID, userID,
 	if err := e.checkAssignment(orgID, userID, role); err != nil {
 		return err
 	}
+	if err := e.checkMember(ctx, orgID, userID); err != nil {
+		return err
+	}
 	return e.change(ctx, func(tx *sqldb.Tx) ([]audit.Entry, error) {
 		en := []audit.Entry{entry(by, orgID, "authz.role.assign", "user", userID, map[string]any{"role": role})}
 		if err := e.authorizeLocked(by, orgID, "authz.role", "write"); err != nil {
@@ -484,6 +493,9 @@ func (e *Enforcer) AssignRole(ctx context.Context, by core.Actor, orgID, userID,
 // AssignRole. ENotFound when the user does not hold it.
 func (e *Enforcer) RevokeRole(ctx context.Context, by core.Actor, orgID, userID, role string) error {
 	if err := e.checkAssignment(orgID, userID, role); err != nil {
+		return err
+	}
+	if err := e.checkMember(ctx, orgID, userID); err != nil {
 		return err
 	}
 	return e.change(ctx, func(tx *sqldb.Tx) ([]audit.Entry, error) {
@@ -574,6 +586,9 @@ func (e *Enforcer) rolesOfLocked(orgID, userID string) []string {
 // orgID, or for one's own roles.
 func (e *Enforcer) UserRoles(ctx context.Context, by core.Actor, orgID, userID string) ([]string, error) {
 	if err := checkOrg(orgID, true); err != nil {
+		return nil, err
+	}
+	if err := e.checkMember(ctx, orgID, userID); err != nil {
 		return nil, err
 	}
 	if by.UserID == "" || by.UserID != userID {
@@ -803,4 +818,20 @@ func (e *Enforcer) ListRoles(ctx context.Context, by core.Actor, orgID string) (
 	}
 	e.mu.RUnlock()
 	return append(out, custom...), nil
+}
+
+// checkMember refuses an account of another organisation as if it did not
+// exist (ENotFound), so its existence is not revealed either.
+func (e *Enforcer) checkMember(ctx context.Context, orgID, userID string) error {
+	if e.member == nil || orgID == AllOrgs || orgID == "" {
+		return nil
+	}
+	ok, err := e.member(ctx, orgID, userID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return core.Errorf(core.ENotFound, "no such account in this organisation")
+	}
+	return nil
 }
