@@ -106,22 +106,32 @@ func (s *Service) actAs(ctx context.Context, a core.Actor, requestID, actionID, 
 		// hangs up must not interrupt statements on a shared writer.
 		ctx := context.WithoutCancel(ctx)
 		err := s.store.Update(ctx, func(tx Tx) error {
-			if actionID != "" {
+			replayed := func() (bool, error) {
+				if actionID == "" {
+					return false, nil
+				}
 				o, err := tx.Outcome(ctx, a.OrgID, a.UserID, actionID)
-				if err != nil {
-					return err
+				if err != nil || o == nil {
+					return false, err
 				}
-				if o != nil {
-					if o.Action != action || o.RequestID != requestID {
-						return core.Invalid("action_id", "this action_id was used for another action")
-					}
-					out = *o
-					out.Replayed = true
-					return nil
+				if o.Action != action || o.RequestID != requestID {
+					return false, core.Invalid("action_id", "this action_id was used for another action")
 				}
+				out = *o
+				out.Replayed = true
+				return true, nil
+			}
+			if done, err := replayed(); done || err != nil {
+				return err
 			}
 			r, err := tx.ClaimRequest(ctx, a.OrgID, requestID)
 			if err != nil {
+				return err
+			}
+			// Claiming waits for a concurrent transaction on the request to
+			// end; when that was a retry of this very action (PostgreSQL,
+			// read committed), its outcome is visible now.
+			if done, err := replayed(); done || err != nil {
 				return err
 			}
 			tasks, err := tx.Tasks(ctx, r.ID)
