@@ -111,13 +111,15 @@ func chatDurability(t *testing.T, srv *server, cycles int) {
 		}
 		tokens[i], ids[i] = tok, u.ID
 	}
-	// Two groups: everyone, and the first three.
+	// Eight groups of three to five of them: sends to one conversation
+	// queue behind each other for its next seq, so spreading the senders
+	// lets the offered 1,000/s through.
 	type conv struct {
 		id      string
 		members []int
 	}
 	var convs []conv
-	for _, members := range [][]int{{0, 1, 2, 3, 4}, {0, 1, 2}} {
+	for _, members := range [][]int{{0, 1, 2, 3, 4}, {0, 1, 2}, {2, 3, 4}, {1, 3, 4}, {0, 2, 4}, {3, 0, 1}, {4, 1, 2}, {1, 2, 3, 4}} {
 		var others []string
 		for _, m := range members[1:] {
 			others = append(others, ids[m])
