@@ -55,7 +55,7 @@ func role(id, name, r string, mode approvals.SignMode, next string) approvals.No
 }
 
 func cc(id, r, next string) approvals.Node {
-	return approvals.Node{ID: id, Name: "CC", Kind: approvals.NodeCC, Approver: approvals.ApproverRole, Role: r, Next: next}
+	return approvals.Node{ID: id, Name: "抄送", Kind: approvals.NodeCC, Approver: approvals.ApproverRole, Role: r, Next: next}
 }
 
 // Templates returns the built-in templates (fresh values on every call).
@@ -75,9 +75,9 @@ func Templates() []approvals.TemplateInput {
 			}},
 			Flow: approvals.Flow{Nodes: []approvals.Node{
 				start("mgr"),
-				manager("mgr", "Direct manager", 1, "long"),
+				manager("mgr", "直属负责人", 1, "long"),
 				{ID: "long", Kind: approvals.NodeBranch, Next: "hr", Branches: []approvals.Branch{{Condition: "leave_days > 3", Next: "head2"}}},
-				manager("head2", "Head two levels up", 2, "hr"),
+				manager("head2", "上两级负责人", 2, "hr"),
 				cc("hr", RoleHR, "end"),
 				end,
 			}},
@@ -93,7 +93,7 @@ func Templates() []approvals.TemplateInput {
 				{Key: "compensation", Label: "Compensation", Type: approvals.FieldSelect, Required: true, Options: []string{"pay", "time_off"}},
 				{Key: "reason", Label: "Reason", Type: approvals.FieldLongText, Required: true},
 			}},
-			Flow: approvals.Flow{Nodes: []approvals.Node{start("mgr"), manager("mgr", "Direct manager", 1, "hr"), cc("hr", RoleHR, "end"), end}},
+			Flow: approvals.Flow{Nodes: []approvals.Node{start("mgr"), manager("mgr", "直属负责人", 1, "hr"), cc("hr", RoleHR, "end"), end}},
 		},
 		{
 			Code: ShiftSwap, Name: "调班", Category: "roster",
@@ -108,9 +108,9 @@ func Templates() []approvals.TemplateInput {
 			}},
 			Flow: approvals.Flow{Nodes: []approvals.Node{
 				start("colleague"),
-				{ID: "colleague", Name: "Colleague agrees", Kind: approvals.NodeApprove, Approver: approvals.ApproverFormField, Field: "swap_with",
+				{ID: "colleague", Name: "同事确认", Kind: approvals.NodeApprove, Approver: approvals.ApproverFormField, Field: "swap_with",
 					Mode: approvals.OrSign, Empty: approvals.EmptySkip, TimeLimitMins: 12 * 60, OnTimeout: approvals.TimeoutRemind, Next: "mgr"},
-				manager("mgr", "Head nurse / head", 1, "end"),
+				manager("mgr", "护士长 / 科室负责人", 1, "end"),
 				end,
 			}},
 		},
@@ -127,9 +127,9 @@ func Templates() []approvals.TemplateInput {
 			}},
 			Flow: approvals.Flow{Nodes: []approvals.Node{
 				start("mgr"),
-				manager("mgr", "Direct manager", 1, "cost"),
+				manager("mgr", "直属负责人", 1, "cost"),
 				{ID: "cost", Kind: approvals.NodeBranch, Next: "fin", Branches: []approvals.Branch{{Condition: "estimated_cost > 5000", Next: "vp"}}},
-				role("vp", "Vice president", RoleVicePresident, approvals.OrSign, "fin"),
+				role("vp", "分管副院长", RoleVicePresident, approvals.OrSign, "fin"),
 				cc("fin", RoleFinance, "end"),
 				end,
 			}},
@@ -151,11 +151,11 @@ func Templates() []approvals.TemplateInput {
 			}},
 			Flow: approvals.Flow{Nodes: []approvals.Node{
 				start("mgr"),
-				manager("mgr", "Department head", 1, "equip"),
-				role("equip", "Equipment office", RoleEquipment, approvals.OrSign, "amount"),
+				manager("mgr", "科室负责人", 1, "equip"),
+				role("equip", "设备科", RoleEquipment, approvals.OrSign, "amount"),
 				{ID: "amount", Kind: approvals.NodeBranch, Next: "fin", Branches: []approvals.Branch{{Condition: "total > 10000", Next: "vp"}}},
-				role("vp", "Vice president", RoleVicePresident, approvals.OrSign, "fin"),
-				role("fin", "Finance", RoleFinance, approvals.Countersign, "end"),
+				role("vp", "分管副院长", RoleVicePresident, approvals.OrSign, "fin"),
+				role("fin", "财务处", RoleFinance, approvals.Countersign, "end"),
 				end,
 			}},
 		},
@@ -175,10 +175,10 @@ func Templates() []approvals.TemplateInput {
 			Flow: approvals.Flow{Nodes: []approvals.Node{
 				start("route"),
 				{ID: "route", Kind: approvals.NodeBranch, Next: "mgr", Branches: []approvals.Branch{{Condition: `urgency == "critical"`, Next: "green"}}},
-				{ID: "green", Name: "Medical affairs (green channel)", Kind: approvals.NodeApprove, Approver: approvals.ApproverRole, Role: RoleMedicalAffairs,
+				{ID: "green", Name: "医务处（绿色通道）", Kind: approvals.NodeApprove, Approver: approvals.ApproverRole, Role: RoleMedicalAffairs,
 					Mode: approvals.OrSign, Empty: approvals.EmptyAutoApprove, TimeLimitMins: 30, OnTimeout: approvals.TimeoutEscalate, Next: "end"},
-				manager("mgr", "Department head", 1, "ma"),
-				role("ma", "Medical affairs", RoleMedicalAffairs, approvals.OrSign, "end"),
+				manager("mgr", "科室负责人", 1, "ma"),
+				role("ma", "医务处", RoleMedicalAffairs, approvals.OrSign, "end"),
 				end,
 			}},
 		},
@@ -191,7 +191,7 @@ func Templates() []approvals.TemplateInput {
 				{Key: "kind", Label: "Clock", Type: approvals.FieldSelect, Required: true, Options: []string{"in", "out"}},
 				{Key: "reason", Label: "Reason", Type: approvals.FieldLongText, Required: true},
 			}},
-			Flow: approvals.Flow{Nodes: []approvals.Node{start("mgr"), manager("mgr", "Direct manager", 1, "end"), end}},
+			Flow: approvals.Flow{Nodes: []approvals.Node{start("mgr"), manager("mgr", "直属负责人", 1, "end"), end}},
 		},
 		{
 			Code: Circulation, Name: "公文流转", Category: "office",
@@ -205,10 +205,10 @@ func Templates() []approvals.TemplateInput {
 			}},
 			Flow: approvals.Flow{Nodes: []approvals.Node{
 				start("office"),
-				role("office", "Office registers", RoleOffice, approvals.OrSign, "leaders"),
-				{ID: "leaders", Name: "Leaders sign", Kind: approvals.NodeApprove, Approver: approvals.ApproverSubmitter,
+				role("office", "院办登记", RoleOffice, approvals.OrSign, "leaders"),
+				{ID: "leaders", Name: "院领导会签", Kind: approvals.NodeApprove, Approver: approvals.ApproverSubmitter,
 					Mode: approvals.Countersign, Empty: approvals.EmptySkip, Next: "president"},
-				role("president", "President approves", RolePresident, approvals.OrSign, "end"),
+				role("president", "院长审批", RolePresident, approvals.OrSign, "end"),
 				end,
 			}},
 		},

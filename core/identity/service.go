@@ -272,6 +272,11 @@ func (s *Service) GetUser(ctx context.Context, a core.Actor, id string) (User, e
 	if a.UserID == id {
 		return u, nil
 	}
+	// Bots speak in chat (the approvals assistant, apps): anyone of their
+	// organisation may see who they are.
+	if u.Kind == KindBot && a.OrgID == u.OrgID && u.OrgID != "" {
+		return u, nil
+	}
 	if err := s.authorize(ctx, a, u.OrgID, ObjectUser, ActionRead, "identity.user.read", id); err != nil {
 		if core.IsCode(err, core.EForbidden) {
 			return User{}, core.Errorf(core.ENotFound, "no such user")

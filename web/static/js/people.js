@@ -1,6 +1,7 @@
 // Names and cards of people, by user id, fetched from the directory once and
 // kept for the session. Views render an id at once and update when the name
 // arrives.
+import { get } from './api.js';
 import { Emitter } from './emitter.js';
 import { org } from './orgapi.js';
 
@@ -36,7 +37,14 @@ class People extends Emitter {
         const s = await org.person(id);
         this.remember(id, fromStaff(s));
       } catch {
-        this.remember(id, { name: this.cache.get(id)?.name || id.slice(-6), missing: true });
+        // Not in the directory: a bot (审批助手, an app) or someone no
+        // longer visible; its account may still say who it is.
+        try {
+          const u = await get('/api/v1/users/' + encodeURIComponent(id));
+          this.remember(id, { id, name: u.display_name || u.login, bot: u.kind === 'bot', missing: true });
+        } catch {
+          this.remember(id, { name: this.cache.get(id)?.name || id.slice(-6), missing: true });
+        }
       }
     }));
     this.emit('change', ids);

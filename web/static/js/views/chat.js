@@ -11,6 +11,12 @@ import { openDialog } from '../dialog.js';
 import { uuid, debounce, phone } from '../util.js';
 import { org } from '../orgapi.js';
 import { icon } from '../icons.js';
+import { get, post } from '../api.js';
+
+/** The one-line summary of a card message, for previews. */
+function cardSummary(m) {
+  try { return JSON.parse(m.text || '{}').summary || t('chat.card.approval'); } catch { return t('chat.card.approval'); }
+}
 
 const EMOJI = ['😀', '😄', '😊', '🙂', '😉', '😂', '🤔', '😮', '😢', '😷', '👍', '👌', '🙏', '👏', '💪', '✅', '❌', '❤️', '🌹', '☕', '🎉', '🔥', '⚠️', '🏥'];
 const QUICK_REACTIONS = ['👍', '✅', '🙏', '❤️', '😄', '👌'];
@@ -234,7 +240,7 @@ export class ChatView {
     const m = c.last_message;
     if (!m) return '';
     if (m.recalled_at) return m.sender_id === this.me ? t('chat.recalled.you') : t('chat.recalled.other', { name: people.name(m.sender_id) });
-    const body = m.kind === 'image' ? t('chat.kind.image') : m.kind === 'file' ? t('chat.kind.file') : m.text;
+    const body = m.kind === 'image' ? t('chat.kind.image') : m.kind === 'file' ? t('chat.kind.file') : m.kind === 'card' ? cardSummary(m) : m.text;
     const who = c.kind !== 'direct' && m.sender_id !== this.me ? people.name(m.sender_id) + ': ' : '';
     return (m.urgent ? '[' + t('chat.urgent') + '] ' : '') + who + body;
   }
@@ -318,7 +324,7 @@ export class ChatView {
           avatar(m.sender_id, people.name(m.sender_id), 32),
           h('span', { class: 'conv-main' },
             h('span', { class: 'conv-line' }, h('span', { class: 'conv-name' }, c ? this.convName(c) : people.name(m.sender_id)), h('span', { class: 'conv-time muted' }, fmtTime(m.created_at, false))),
-            h('span', { class: 'conv-preview muted' }, (c && c.kind !== 'direct' ? people.name(m.sender_id) + ': ' : '') + m.text))));
+            h('span', { class: 'conv-preview muted' }, (c && c.kind !== 'direct' ? people.name(m.sender_id) + ': ' : '') + (m.kind === 'card' ? cardSummary(m) : m.text)))));
       })));
   }
 
@@ -543,8 +549,49 @@ export class ChatView {
     return el;
   }
 
+  /**
+   * A card from the approvals assistant: the message names the request; the
+   * live card (status, step, the reader's own actions) comes from the server.
+   */
+  cardEl(m) {
+    let ref = {};
+    try { ref = JSON.parse(m.text || '{}'); } catch { ref = {}; }
+    const box = h('div', { class: 'msg-card', role: 'group', 'aria-label': t('chat.card.approval') });
+    const title = h('div', { class: 'msg-card-title' }, ref.summary || t('chat.card.approval'));
+    const meta = h('div', { class: 'msg-card-meta muted' });
+    const actions = h('div', { class: 'msg-card-actions' });
+    mount(box, title, meta, actions);
+    if (ref.type !== 'approval' || !ref.request_id) return box;
+    const open = () => { location.hash = '#/approvals/r/' + encodeURIComponent(ref.request_id); };
+    const load = async () => {
+      let card;
+      try { card = await get('/api/v1/approvals/requests/' + encodeURIComponent(ref.request_id) + '/card'); } catch { mount(meta, t('chat.card.unavailable')); return; }
+      mount(meta, card.title || '', ' · ', t('ap.status.' + card.status), card.step ? ' · ' + card.step : '');
+      const btns = [];
+      for (const a of card.actions || []) {
+        if (a.action === 'approve') {
+          btns.push(h('button', { class: 'primary small', type: 'button', onclick: async (ev) => {
+            ev.currentTarget.disabled = true;
+            try {
+              // One action id per card and button: a double tap acts once.
+              await post('/api/v1/approvals/requests/' + encodeURIComponent(ref.request_id) + '/approve', { action_id: 'card:' + m.id + ':approve' });
+            } catch (e) { mount(meta, e.message || String(e)); }
+            load();
+          } }, t('ap.approve')));
+        } else if (a.action === 'reject') {
+          btns.push(h('button', { class: 'small', type: 'button', onclick: open }, t('ap.reject')));
+        }
+      }
+      btns.push(h('button', { class: 'small', type: 'button', onclick: open }, t('chat.card.open')));
+      mount(actions, ...btns);
+    };
+    load();
+    return box;
+  }
+
   /** Text with mentions highlighted, built from text nodes only. */
   content(m) {
+    if (m.kind === 'card') return this.cardEl(m);
     if (m.kind === 'image' && m.file_id) {
       const url = im.fileURL(m.file_id);
       return h('a', { href: url, target: '_blank', rel: 'noopener', class: 'image-link', 'aria-label': t('chat.kind.image') + ' ' + (m.text || '') },
