@@ -232,6 +232,16 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.closeWith(websocket.CloseTryAgainLater, "try again")
 		return
 	}
+	// A session revoked between the upgrade and the registration above was
+	// announced before this connection could be kicked: check it again now
+	// that any later kick will find the connection.
+	if h.auth != nil {
+		if _, err := h.auth.Authenticate(r); err != nil {
+			c.closeWith(CloseKicked, "session ended")
+			h.unregister(c) // presence was not announced yet
+			return
+		}
+	}
 	if first {
 		h.presence.localChange(a.UserID, true)
 	}
