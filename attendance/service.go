@@ -288,3 +288,44 @@ func WriteXLSX(month string, sums []Summary, names map[string]string, w io.Write
 }
 
 func round1(v float64) float64 { return float64(int(v*10+0.5)) / 10 }
+
+// DayRow is one person's duties on one day.
+type DayRow struct {
+	UserID  string   `json:"user_id"`
+	Results []Result `json:"results"`
+}
+
+// DepartmentDay is a department subtree's attendance on one date
+// ("2026-12-01"): every current member's duties that day and how they went.
+func (s *Service) DepartmentDay(ctx context.Context, a core.Actor, orgID, deptID, date string) ([]DayRow, error) {
+	day, err := time.Parse("2006-01-02", date)
+	if err != nil {
+		return nil, core.Invalid("date", "%q is not a date like 2026-12-01", date)
+	}
+	if err := s.authz.Authorize(ctx, a, orgID, "attendance.record", "read_subtree"); err != nil {
+		return nil, err
+	}
+	members, err := s.dir.DepartmentMembers(ctx, orgID, deptID, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DayRow, 0, len(members))
+	for _, u := range members {
+		if err := s.mayRead(ctx, a, orgID, u); err != nil {
+			return nil, err
+		}
+		m, err := s.month(ctx, orgID, u, day.Format("2006-01"))
+		if err != nil {
+			return nil, err
+		}
+		row := DayRow{UserID: u, Results: []Result{}}
+		for _, r := range m.Results {
+			if r.Duty.Date == date {
+				row.Results = append(row.Results, r)
+			}
+		}
+		out = append(out, row)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+	return out, nil
+}

@@ -17,6 +17,10 @@ type Handlers struct {
 	Names func(ctx context.Context, orgID string, userIDs []string) map[string]string
 }
 
+type days struct {
+	Items []attendance.DayRow `json:"items"`
+}
+
 type summaries struct {
 	Items []attendance.Summary `json:"items"`
 }
@@ -37,6 +41,8 @@ func (h Handlers) Register(rt *httpapi.Router) {
 		Response: attendance.Month{}, Handler: h.person})
 	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/orgs/{org}/departments/{dept}/attendance/{month}", Tag: tag, Summary: "Month statistics of a department subtree",
 		Response: summaries{}, Handler: h.department})
+	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/orgs/{org}/departments/{dept}/attendance-days/{date}", Tag: tag, Summary: "A department subtree's duties and clock-ins on one day",
+		Response: days{}, Handler: h.day})
 	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/orgs/{org}/departments/{dept}/attendance/{month}/export", Tag: tag, Summary: "Month statistics of a department as XLSX",
 		Handler: h.export})
 }
@@ -124,6 +130,23 @@ func (h Handlers) department(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpapi.WriteJSON(w, 200, summaries{Items: list})
+	return nil
+}
+
+func (h Handlers) day(w http.ResponseWriter, r *http.Request) error {
+	org, err := httpapi.PathID(r, "org")
+	if err != nil {
+		return err
+	}
+	dept, err := httpapi.PathID(r, "dept")
+	if err != nil {
+		return err
+	}
+	rows, err := h.Svc.DepartmentDay(r.Context(), httpapi.Actor(r), org, dept, r.PathValue("date"))
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, 200, days{Items: rows})
 	return nil
 }
 

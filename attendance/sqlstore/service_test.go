@@ -149,8 +149,18 @@ func TestClockInAndMonth(t *testing.T) {
 		if om.Summary.Duties != 23 || om.Summary.OnLeave != 1 || om.Summary.Absent != 22 {
 			t.Fatalf("office month %+v", om.Summary)
 		}
-		var buf bytes.Buffer
 		head := core.Actor{UserID: "head", OrgID: "org", Kind: core.ActorUser}
+		rows, err := svc.DepartmentDay(ctx, head, "org", "ward", "2026-12-31")
+		if err != nil || len(rows) != 2 || rows[0].UserID != "n1" || len(rows[0].Results) != 1 || rows[0].Results[0].Status[0] != "late" || len(rows[1].Results) != 1 || rows[1].Results[0].Status[0] != "absent" {
+			t.Fatalf("day view %v %+v", err, rows)
+		}
+		if _, err := svc.DepartmentDay(ctx, n1, "org", "ward", "2026-12-31"); !core.IsCode(err, core.EForbidden) {
+			t.Fatalf("a nurse may not see the ward's day: %v", err)
+		}
+		if _, err := svc.DepartmentDay(ctx, head, "org", "ward", "31/12"); !core.IsCode(err, core.EInvalid) {
+			t.Fatalf("bad date: %v", err)
+		}
+		var buf bytes.Buffer
 		sums, err := svc.DepartmentMonth(ctx, head, "org", "ward", "2026-12")
 		if err != nil {
 			t.Fatal(err)
@@ -162,9 +172,9 @@ func TestClockInAndMonth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, _ := x.GetRows("考勤 2026-12")
-		if len(rows) != 3 || rows[1][1] != "李护士" || rows[1][4] != "1" {
-			t.Fatalf("xlsx rows %v", rows)
+		sheet, _ := x.GetRows("考勤 2026-12")
+		if len(sheet) != 3 || sheet[1][1] != "李护士" || sheet[1][4] != "1" {
+			t.Fatalf("xlsx rows %v", sheet)
 		}
 	})
 }

@@ -60,6 +60,7 @@ var routeTable = map[string]string{
 	"GET /api/v1/orgs/{org}/departments":                                  "unyyyyy",
 	"POST /api/v1/orgs/{org}/departments":                                 "unnnyny",
 	"GET /api/v1/orgs/{org}/departments/{dept}/attendance/{month}":        "unnyyny",
+	"GET /api/v1/orgs/{org}/departments/{dept}/attendance-days/{date}":    "unnyyny",
 	"GET /api/v1/orgs/{org}/departments/{dept}/attendance/{month}/export": "unnyyny",
 	"GET /api/v1/orgs/{org}/departments/{dept}/duty":                      "unyyyny",
 	"GET /api/v1/orgs/{org}/departments/{dept}/roster-rules":              "unyyyny",
@@ -375,7 +376,7 @@ func (f *tableFixture) path(method, pattern string) string {
 		id = f.request["view"]
 	}
 	r := strings.NewReplacer("{org}", f.orgID, "{dept}", f.ward, "{user}", f.nurse, "{month}", "2026-12",
-		"{key}", "three_shift", "{user_id}", f.spare, "{code}", "leave", "{app}", "no-such-app", "{role}", "guest", "{name}", "no-such-role", "{id}", id)
+		"{key}", "three_shift", "{user_id}", f.spare, "{code}", "leave", "{app}", "no-such-app", "{date}", "2026-12-01", "{role}", "guest", "{name}", "no-such-role", "{id}", id)
 	return r.Replace(pattern)
 }
 
