@@ -131,7 +131,9 @@ func TestClusterOfTwoNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the read receipt from node A on node B", func() bool {
-		return headEv.find(func(ev client.Event) bool { return ev.Event == "receipts" && strings.Contains(string(ev.Data), nurse.ID) })
+		return headEv.find(func(ev client.Event) bool {
+			return ev.Event == "receipts" && strings.Contains(string(ev.Data), nurse.ID)
+		})
 	})
 	if r, err := cb.Receipt(ctx, headTok, m1.ID); err != nil || r.ReadCount != 1 {
 		t.Fatalf("receipt on node B: %+v %v", r, err)
