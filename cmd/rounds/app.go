@@ -123,6 +123,7 @@ func Build(ctx context.Context, cfg config.Config, logw io.Writer) (*App, error)
 	if err := a.wire(ctx); err != nil {
 		return nil, err
 	}
+	a.registerAreaMetrics()
 	a.mountOps()
 	a.handler = httpapi.Middleware(a.mux)
 	ok = true

@@ -94,8 +94,10 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(b), "go_goroutines") {
-		t.Fatal("metrics lack Go collector")
+	for _, m := range []string{"go_goroutines", "go_sql_open_connections", "rounds_ws_connections 0", "rounds_ws_disconnects_total{reason=\"slow_consumer\"} 0", "rounds_bus_dropped_total 0"} {
+		if !strings.Contains(string(b), m) {
+			t.Errorf("metrics lack %s", m)
+		}
 	}
 }
 
