@@ -69,10 +69,19 @@ export const im = {
   /** Messages matching q in my conversations: {total, messages}. */
   search(q) { return get('/api/v1/im/search' + qs({ q, limit: 20 })); },
   direct(userId) { return post('/api/v1/im/conversations', { kind: 'direct', user_id: userId }); },
-  upload(file) {
+  /**
+   * Upload a file to a conversation (multipart, one part named "file"); the
+   * answer is the file record: {id, name, content_type (sniffed by the
+   * server from the bytes), size, has_thumb, …}. A message then carries it
+   * by file_id.
+   */
+  upload(convId, file) {
     const fd = new FormData();
     fd.append('file', file, file.name);
-    return api('POST', '/api/v1/files', fd);
+    return api('POST', C + enc(convId) + '/files', fd);
   },
-  fileURL(fileId) { return '/api/v1/files/' + enc(fileId); },
+  /** The bytes of a file (members of its conversation only); thumb: the image's small JPEG. */
+  fileURL(fileId, { thumb = false } = {}) { return '/api/v1/im/files/' + enc(fileId) + (thumb ? '?thumb=1' : ''); },
+  /** The route the upload uses, to ask the server whether it serves it. */
+  uploadRoute: ['POST', '/api/v1/im/conversations/{id}/files'],
 };

@@ -14,6 +14,33 @@ import { icon } from '../icons.js';
 import { get, post } from '../api.js';
 
 /** The one-line summary of a card message, for previews. */
+/**
+ * The types the server shows inline (im.File.IsImage): only these may be sent
+ * as an image message; any other upload, BMP included, goes as a file.
+ */
+const INLINE_IMAGES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
+/** 1536 → "1.5 KB": sizes the way people read them. */
+function fmtSize(n) {
+  if (!(n >= 0)) return '';
+  if (n < 1024) return n + ' B';
+  const units = ['KB', 'MB', 'GB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return (v >= 10 ? Math.round(v) : Math.round(v * 10) / 10) + ' ' + units[i];
+}
+
+/**
+ * What went wrong with an upload, in the server's own words (it names the
+ * refused type or the limit), with the limit spelled out when it sent one.
+ */
+function uploadError(e) {
+  if (!e || !e.code || e.code === 'network' || !e.message) return (e && e.display) || String(e);
+  const limit = e.details && e.details.limit;
+  return e.code === 'too_large' && limit ? e.message + ' (' + fmtSize(Number(limit)) + ')' : e.message;
+}
+
 function cardSummary(m) {
   try { return JSON.parse(m.text || '{}').summary || t('chat.card.approval'); } catch { return t('chat.card.approval'); }
 }
@@ -145,13 +172,21 @@ export class ChatView {
       class: 'composer-input', rows: '1', placeholder: t('chat.placeholder'), 'aria-label': t('chat.placeholder'),
       'data-testid': 'composer',
       onkeydown: (e) => this.onComposerKey(e),
+      // A screenshot pasted into the composer is sent like a chosen file.
+      onpaste: (e) => {
+        const fs = e.clipboardData ? [...e.clipboardData.files] : [];
+        if (fs.length && this.canUpload) { e.preventDefault(); this.sendFiles(fs); }
+      },
       oninput: () => { this.autoGrow(); this.onDraftInput(); },
     });
     this.replyBar = h('div', { class: 'reply-bar', hidden: true });
     this.mentionBox = h('ul', { class: 'mention-box', role: 'listbox', hidden: true, 'aria-label': t('chat.mention') });
     this.emojiBox = h('div', { class: 'emoji-box', hidden: true, role: 'group', 'aria-label': t('chat.emoji') },
       EMOJI.map((e) => h('button', { type: 'button', class: 'emoji', 'aria-label': e, onclick: () => { this.insert(e); this.emojiBox.hidden = true; this.input.focus(); } }, e)));
-    this.fileInput = h('input', { type: 'file', hidden: true, onchange: () => this.sendFiles([...this.fileInput.files]) });
+    // Files and images need the server's upload route; without it the button would only fail.
+    this.canUpload = session.serves(...im.uploadRoute);
+    this.fileInput = h('input', { type: 'file', multiple: true, hidden: true, tabindex: '-1', 'aria-hidden': 'true', 'data-testid': 'file-input',
+      onchange: () => { const fs = [...this.fileInput.files]; this.fileInput.value = ''; this.sendFiles(fs); } });
     this.urgentBtn = h('button', {
       type: 'button', class: 'tool urgent-toggle', 'aria-pressed': 'false', title: t('chat.urgent.toggle'),
       onclick: () => { this.urgent = !this.urgent; this.urgentBtn.setAttribute('aria-pressed', String(this.urgent)); },
@@ -161,14 +196,13 @@ export class ChatView {
       class: 'composer', 'aria-label': t('chat.composer'),
       onsubmit: (e) => { e.preventDefault(); this.submit(); },
       ondragover: (e) => e.preventDefault(),
-      ondrop: (e) => { e.preventDefault(); if (session.serves('POST', '/api/v1/files')) this.sendFiles([...e.dataTransfer.files]); },
+      ondrop: (e) => { e.preventDefault(); if (this.canUpload) this.sendFiles([...e.dataTransfer.files]); },
     },
     this.replyBar,
     h('div', { class: 'toolbar' },
       h('button', { type: 'button', class: 'tool', 'aria-label': t('chat.emoji'), title: t('chat.emoji'), 'aria-expanded': 'false',
         onclick: (e) => { this.emojiBox.hidden = !this.emojiBox.hidden; e.currentTarget.setAttribute('aria-expanded', String(!this.emojiBox.hidden)); } }, icon('smile')),
-      // Files and images need the server's file API; without it the button would only fail.
-      session.serves('POST', '/api/v1/files') ? h('button', { type: 'button', class: 'tool', 'aria-label': t('chat.attach'), title: t('chat.attach'), onclick: () => this.fileInput.click() }, icon('attach')) : null,
+      this.canUpload ? h('button', { type: 'button', class: 'tool', 'data-testid': 'attach', 'aria-label': t('chat.attach'), title: t('chat.attach'), onclick: () => this.fileInput.click() }, icon('attach')) : null,
       this.urgentBtn,
       this.fileInput),
     this.emojiBox,
@@ -589,16 +623,46 @@ export class ChatView {
     return box;
   }
 
+  /**
+   * An image message: the server's thumbnail, a link to the full image that
+   * opens it in a viewer (a modifier-click still opens it in a tab). Images
+   * without a thumbnail (WebP, or one too odd to decode) show the full image
+   * scaled down instead.
+   */
+  imageEl(m) {
+    const name = m.text || t('chat.kind.image');
+    const full = im.fileURL(m.file_id);
+    const img = h('img', { src: im.fileURL(m.file_id, { thumb: true }), alt: name, loading: 'lazy', class: 'msg-image', 'data-testid': 'image-thumb' });
+    img.addEventListener('error', () => { if (img.getAttribute('src') !== full) img.src = full; }, { once: true });
+    return h('a', {
+      href: full, target: '_blank', rel: 'noopener', class: 'image-link', 'data-testid': 'image-link',
+      'aria-label': t('chat.image.open', { name }),
+      onclick: (e) => {
+        if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+        e.preventDefault();
+        this.openImage(m);
+      },
+    }, img);
+  }
+
+  /** The full image in a dialog (Esc or the close button returns to the chat), with its download. */
+  openImage(m) {
+    const name = m.text || t('chat.kind.image');
+    const full = im.fileURL(m.file_id);
+    openDialog(name, h('figure', { class: 'image-viewer' },
+      h('img', { src: full, alt: name, class: 'image-full', 'data-testid': 'image-full' }),
+      h('figcaption', {},
+        h('a', { href: full, download: name, class: 'file-link', 'data-testid': 'image-download' }, icon('file', 18), h('span', {}, t('chat.file.save'))))),
+    { wide: true });
+  }
+
   /** Text with mentions highlighted, built from text nodes only. */
   content(m) {
     if (m.kind === 'card') return this.cardEl(m);
-    if (m.kind === 'image' && m.file_id) {
-      const url = im.fileURL(m.file_id);
-      return h('a', { href: url, target: '_blank', rel: 'noopener', class: 'image-link', 'aria-label': t('chat.kind.image') + ' ' + (m.text || '') },
-        h('img', { src: url + '?thumb=1', alt: m.text || t('chat.kind.image'), loading: 'lazy', class: 'msg-image' }));
-    }
+    if (m.kind === 'image' && m.file_id) return this.imageEl(m);
     if (m.kind === 'file' && m.file_id) {
-      return h('a', { href: im.fileURL(m.file_id), class: 'file-link', download: m.text || true }, icon('file', 18), ' ', m.text || t('chat.kind.file'));
+      return h('a', { href: im.fileURL(m.file_id), class: 'file-link', 'data-testid': 'file-link', download: m.text || true,
+        'aria-label': t('chat.file.download', { name: m.text || t('chat.kind.file') }) }, icon('file', 18), h('span', {}, m.text || t('chat.kind.file')));
     }
     const text = m.text || '';
     const names = [];
@@ -1050,14 +1114,34 @@ export class ChatView {
    * with a retry button that posts the same client_msg_id, which the server
    * answers with the message it already has instead of a second copy.
    */
-  async sendPending(convId, body) {
+  async sendPending(convId, body, file) {
     const st = this.state(convId);
     let p = st.pending.get(body.client_msg_id);
+    // A file message uploads first; once the server has the file the id is
+    // kept, so a retry after a failed send does not upload it again.
+    const status = () => (p.file && !body.file_id ? 'uploading' : 'sending');
     if (!p) {
-      p = { body, status: 'sending', created_at: new Date().toISOString() };
+      p = { body, file, created_at: new Date().toISOString() };
+      p.status = status();
       st.pending.set(body.client_msg_id, p);
       if (this.openId === convId) { this.msgList.appendChild(this.pendingEl(st, p)); this.scrollToBottom(); }
     } else {
+      p.status = status();
+      p.error = '';
+      this.updatePending(st, p);
+    }
+    if (p.status === 'uploading') {
+      try {
+        const up = await im.upload(convId, p.file);
+        body.file_id = up.id;
+        body.kind = INLINE_IMAGES.has(String(up.content_type || '').split(';')[0]) ? 'image' : 'file';
+      } catch (e) {
+        if (!st.pending.has(body.client_msg_id)) return; // discarded meanwhile
+        p.status = 'upload-failed';
+        p.error = uploadError(e);
+        this.updatePending(st, p);
+        return;
+      }
       p.status = 'sending';
       this.updatePending(st, p);
     }
@@ -1074,16 +1158,21 @@ export class ChatView {
 
   pendingEl(st, p) {
     const b = p.body;
-    const el = h('li', { class: ['msg', 'mine', 'pending', p.status === 'failed' && 'failed', b.ding && 'urgent'], 'data-client-id': b.client_msg_id },
+    const failed = p.status === 'failed' || p.status === 'upload-failed';
+    const text = p.file
+      ? h('div', { class: 'text file-pending' }, icon('file', 18), h('span', {}, p.file.name), h('span', { class: 'muted' }, ' · ' + fmtSize(p.file.size)))
+      : h('div', { class: 'text' }, b.text || '');
+    const el = h('li', { class: ['msg', 'mine', 'pending', failed && 'failed', b.ding && 'urgent'], 'data-client-id': b.client_msg_id },
       h('div', { class: 'msg-body' },
         h('div', { class: 'msg-meta' }, b.ding ? h('span', { class: 'ding' }, t('chat.urgent')) : null),
-        h('div', { class: 'msg-row' }, h('div', { class: 'bubble' }, h('div', { class: 'text' }, b.text || (b.file_name || '')))),
+        h('div', { class: 'msg-row' }, h('div', { class: 'bubble' }, text)),
         h('div', { class: 'msg-foot' },
-          p.status === 'failed'
-            ? [h('span', { class: 'send-failed', role: 'alert' }, '⚠ ', t('chat.failed'), p.error ? ' · ' + p.error : ''),
-              h('button', { type: 'button', class: 'small retry', 'data-testid': 'retry', onclick: () => this.sendPending(st.id, b) }, t('chat.retry')),
-              h('button', { type: 'button', class: 'small link', onclick: () => { st.pending.delete(b.client_msg_id); el.remove(); } }, t('common.discard'))]
-            : h('span', { class: 'muted' }, t('chat.sending')))));
+          failed
+            ? [h('span', { class: 'send-failed', role: 'alert', 'data-testid': p.status === 'upload-failed' ? 'upload-error' : 'send-error' }, '⚠ ',
+              p.status === 'upload-failed' ? t('chat.upload.failed', { name: p.file.name }) : t('chat.failed'), p.error ? ' · ' + p.error : ''),
+            h('button', { type: 'button', class: 'small retry', 'data-testid': 'retry', onclick: () => this.sendPending(st.id, b) }, t('chat.retry')),
+            h('button', { type: 'button', class: 'small link', 'data-testid': 'discard', onclick: () => { st.pending.delete(b.client_msg_id); el.remove(); } }, t('common.discard'))]
+            : h('span', { class: 'muted', role: 'status' }, p.status === 'uploading' ? t('chat.uploading') : t('chat.sending')))));
     p.el = el;
     return el;
   }
@@ -1093,17 +1182,18 @@ export class ChatView {
     p.el.replaceWith(this.pendingEl(st, p));
   }
 
+  /**
+   * Each file becomes a pending message that uploads, then sends with the
+   * file id; the kind follows the type the server sniffed, not the browser's
+   * guess from the name. A refused upload stays in the list with the
+   * server's reason and a retry.
+   */
   async sendFiles(files) {
     const convId = this.openId;
     if (!convId) return;
     for (const f of files) {
-      try {
-        const up = await im.upload(f);
-        const kind = /^image\//.test(f.type) ? 'image' : 'file';
-        await this.sendPending(convId, { client_msg_id: uuid(), kind, file_id: up.id, text: f.name });
-      } catch (e) { this.toast(t('chat.upload.failed', { name: f.name }) + ' · ' + e.display); }
+      await this.sendPending(convId, { client_msg_id: uuid(), kind: 'file', text: f.name }, f);
     }
-    this.fileInput.value = '';
   }
 
   // ---------- live events ----------
