@@ -4,7 +4,9 @@
 // server's reason shown next to a retry, and nothing reaches the other side.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, open, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deflateSync, crc32 } from 'node:zlib';
 import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP } from '../lib.mjs';
 
@@ -97,6 +99,8 @@ test('an image and a file sent with the attach button; the other sees the thumbn
   assert.equal(await mineImg.getAttribute('alt'), imageName);
   await attach(A.page, { name: textName, mimeType: 'text/plain', buffer: Buffer.from(textBody) });
   await delivered(A.page, '[data-testid=file-link]').getByTestId('file-link').filter({ hasText: textName }).waitFor();
+  // The sender's list previews the last thing sent.
+  await A.page.locator(`.conv-item[data-conv="${convId}"]`, { hasText: '[文件]' }).waitFor();
 
   // B opens the conversation and sees both.
   await B.page.goto('/#/chat/' + encodeURIComponent(convId));
@@ -163,5 +167,32 @@ test('an HTML file is refused: the server\'s reason is shown with a retry, and n
   await B.page.waitForTimeout(500);
   assert.equal(await B.page.locator('.msg-list .msg').count(), before);
   assert.equal(await B.page.getByText(name).count(), 0);
+  assert.deepEqual(A.page.errors.map(String), []);
+});
+
+test('a file over the server\'s limit is refused with the limit shown and a retry', async (t) => {
+  if (skip) return t.skip(skip);
+  await A.page.goto('/#/chat/' + encodeURIComponent(convId));
+  // Just over the server's default 100 MiB per file: a sparse file on disk,
+  // so the test costs the upload, not the memory.
+  const dir = await mkdtemp(join(tmpdir(), 'rounds-e2e-big-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, `scan-${Date.now()}.bin`);
+  const fh = await open(path, 'w');
+  await fh.truncate(100 * 1024 * 1024 + 1024);
+  await fh.close();
+  const name = path.split('/').pop();
+  await attach(A.page, path);
+
+  const pending = A.page.locator('.msg.pending').filter({ hasText: name });
+  const err = pending.getByTestId('upload-error');
+  await err.waitFor({ timeout: 60000 });
+  const text = await err.textContent();
+  assert.match(text, /the file is larger than the limit/);
+  assert.match(text, /\(100 MB\)/);
+  assert.ok(await pending.getByTestId('retry').isVisible());
+  await shot(A.page, 'chat-upload-too-large');
+  await pending.getByTestId('discard').click();
+  await pending.waitFor({ state: 'detached' });
   assert.deepEqual(A.page.errors.map(String), []);
 });

@@ -37,8 +37,10 @@ function fmtSize(n) {
  */
 function uploadError(e) {
   if (!e || !e.code || e.code === 'network' || !e.message) return (e && e.display) || String(e);
-  const limit = e.details && e.details.limit;
-  return e.code === 'too_large' && limit ? e.message + ' (' + fmtSize(Number(limit)) + ')' : e.message;
+  // too_large carries the per-file limit or, for a used-up quota, the quota.
+  const d = e.details || {};
+  const n = d.limit !== undefined ? d.limit : d.quota;
+  return e.code === 'too_large' && n !== undefined ? e.message + ' (' + fmtSize(Number(n)) + ')' : e.message;
 }
 
 function cardSummary(m) {
@@ -1147,7 +1149,17 @@ export class ChatView {
     }
     try {
       const m = await im.send(convId, body);
-      this.applyMessage(m.message || m);
+      const msg = m.message || m;
+      this.applyMessage(msg);
+      // When the answer beats the event, the event is no longer new and
+      // would not move the list's preview: move it here.
+      const c = this.convs.get(convId);
+      if (c && msg.seq && (c.last_seq || 0) < msg.seq) {
+        c.last_seq = msg.seq;
+        c.last_message = msg;
+        c.last_message_at = msg.created_at;
+        this.renderList();
+      }
     } catch (e) {
       if (!st.pending.has(body.client_msg_id)) return; // the event got there first
       p.status = 'failed';
