@@ -480,7 +480,7 @@ type PageLink struct {
 // Pages lists the pages of the running installs of orgID that hold
 // http:routes, by app and page order.
 func (h *Host) Pages(orgID string) []PageLink {
-	var out []PageLink
+	out := []PageLink{} // an empty list, never null, for the client
 	for _, r := range h.installsFor(orgID, "") {
 		if r.app() == nil || !h.perms.Allowed(r.inst.ID, orgID, sdk.ScopeHTTPRoutes) {
 			continue

@@ -100,14 +100,11 @@ func (h Handlers) setRules(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h Handlers) person(w http.ResponseWriter, r *http.Request) error {
-	org, err := httpapi.PathID(r, "org")
+	ids, err := httpapi.PathIDs(r, "org", "user")
 	if err != nil {
 		return err
 	}
-	user, err := httpapi.PathID(r, "user")
-	if err != nil {
-		return err
-	}
+	org, user := ids[0], ids[1]
 	m, err := h.Svc.MonthOf(r.Context(), httpapi.Actor(r), org, user, r.PathValue("month"))
 	if err != nil {
 		return err
@@ -117,14 +114,11 @@ func (h Handlers) person(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h Handlers) department(w http.ResponseWriter, r *http.Request) error {
-	org, err := httpapi.PathID(r, "org")
+	ids, err := httpapi.PathIDs(r, "org", "dept")
 	if err != nil {
 		return err
 	}
-	dept, err := httpapi.PathID(r, "dept")
-	if err != nil {
-		return err
-	}
+	org, dept := ids[0], ids[1]
 	list, err := h.Svc.DepartmentMonth(r.Context(), httpapi.Actor(r), org, dept, r.PathValue("month"))
 	if err != nil {
 		return err
@@ -134,14 +128,11 @@ func (h Handlers) department(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h Handlers) day(w http.ResponseWriter, r *http.Request) error {
-	org, err := httpapi.PathID(r, "org")
+	ids, err := httpapi.PathIDs(r, "org", "dept")
 	if err != nil {
 		return err
 	}
-	dept, err := httpapi.PathID(r, "dept")
-	if err != nil {
-		return err
-	}
+	org, dept := ids[0], ids[1]
 	rows, err := h.Svc.DepartmentDay(r.Context(), httpapi.Actor(r), org, dept, r.PathValue("date"))
 	if err != nil {
 		return err
@@ -151,14 +142,11 @@ func (h Handlers) day(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h Handlers) export(w http.ResponseWriter, r *http.Request) error {
-	org, err := httpapi.PathID(r, "org")
+	ids, err := httpapi.PathIDs(r, "org", "dept")
 	if err != nil {
 		return err
 	}
-	dept, err := httpapi.PathID(r, "dept")
-	if err != nil {
-		return err
-	}
+	org, dept := ids[0], ids[1]
 	month := r.PathValue("month")
 	if _, err := attendance.ParseMonth(month); err != nil {
 		return err
@@ -167,13 +155,13 @@ func (h Handlers) export(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(list))
+	people := make([]string, len(list))
 	for i, s := range list {
-		ids[i] = s.UserID
+		people[i] = s.UserID
 	}
 	names := map[string]string{}
 	if h.Names != nil {
-		names = h.Names(r.Context(), org, ids)
+		names = h.Names(r.Context(), org, people)
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="attendance-`+month+`.xlsx"`)

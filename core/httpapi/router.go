@@ -213,6 +213,19 @@ func PathID(r *http.Request, name string) (string, error) {
 	return v, nil
 }
 
+// PathIDs reads several path values that must all be Rounds ids, in order.
+func PathIDs(r *http.Request, names ...string) ([]string, error) {
+	out := make([]string, len(names))
+	for i, n := range names {
+		v, err := PathID(r, n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
 // Actor returns the authenticated actor of the request.
 func Actor(r *http.Request) core.Actor {
 	a, _ := core.ActorFrom(r.Context())

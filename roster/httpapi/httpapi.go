@@ -162,12 +162,11 @@ func (h Handlers) setSettings(w http.ResponseWriter, r *http.Request) error {
 }
 
 func orgDept(r *http.Request) (string, string, error) {
-	org, err := orgOf(r)
+	ids, err := httpapi.PathIDs(r, "org", "dept")
 	if err != nil {
 		return "", "", err
 	}
-	dept, err := httpapi.PathID(r, "dept")
-	return org, dept, err
+	return ids[0], ids[1], nil
 }
 
 func (h Handlers) getRules(w http.ResponseWriter, r *http.Request) error {
