@@ -1,0 +1,110 @@
+package plugins_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/plugins"
+	pluginhttp "github.com/roundshq/rounds/plugins/httpapi"
+	"github.com/roundshq/rounds/plugins/sdk"
+)
+
+// TestHelpdeskAppEndToEnd installs the real IT 报修 app bundle and uses it
+// through the host: /it in chat, the HTTP routes (assign, status, rating),
+// the SLA job posting a reminder, and its page.
+func TestHelpdeskAppEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "helpdesk"), "./apps/helpdesk")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, f := range []string{"manifest.json", "ui/mine.html"} {
+		b, err := os.ReadFile(filepath.Join("apps/helpdesk", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEnv(t, nil)
+	e.msgs.add("ward5", "bot-it", "nurse1")
+	e.msgs.add("it-group", "bot-it", "e1", "e2", "head")
+	inst := plugins.Install{ID: core.NewID(), OrgID: "org1", AppID: "helpdesk", BotUserID: "bot-it", Dir: dir,
+		Checksum: checksum(t, filepath.Join(dir, "helpdesk")),
+		Grants:   []plugins.Grant{{Scope: sdk.ScopeIMSend}, {Scope: sdk.ScopeHTTPRoutes}},
+		// A network ticket's response time is a millisecond here, so the
+		// SLA job finds it late at once.
+		Settings: map[string]string{"engineers": "e1,e2", "it_head": "head", "it_conversation": "it-group", "sla": "网络=1ms/1h"}}
+	e.start(t, inst)
+	ctx := context.Background()
+	reply, err := e.host.Command(ctx, core.Actor{UserID: "nurse1", OrgID: "org1"}, "it", "网络 5病区护士站断网", "ward5")
+	if err != nil || !strings.HasPrefix(reply, "已受理报修 #1 [网络], 工程师 @e1") {
+		t.Fatalf("/it = %q, %v", reply, err)
+	}
+	srv := httptest.NewServer(pluginhttp.Handler(e.host, headerAuth{}))
+	defer srv.Close()
+	do := func(method, path, body, user string) (int, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("X-Test-User", user)
+		req.Header.Set("X-Test-Org", "org1")
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := e.host.RunJob(ctx, inst.ID, "sla"); err != nil {
+		t.Fatal(err)
+	}
+	sent := func(prefix string) bool {
+		for _, s := range e.msgs.Sent() {
+			if strings.HasPrefix(s, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	if !sent("it-group|bot-it|@e1 报修 #1 [网络] 已超过响应时限") {
+		t.Fatalf("no SLA reminder: %q", e.msgs.Sent())
+	}
+	steps := []struct {
+		method, path, body, user string
+		status                   int
+		contains                 string
+	}{
+		{"GET", "/plugins/helpdesk/tickets", "", "nurse1", 200, "5病区护士站断网"},
+		{"POST", "/plugins/helpdesk/tickets/1/rating", `{"score":5}`, "nurse1", 409, "once it is resolved"},
+		{"POST", "/plugins/helpdesk/tickets/1/assign", `{"assignee":"e2"}`, "head", 200, `"assignee_id":"e2"`},
+		{"POST", "/plugins/helpdesk/tickets/1/status", `{"status":"in_progress"}`, "e2", 200, `"status":"in_progress"`},
+		{"POST", "/plugins/helpdesk/tickets/1/status", `{"status":"resolved"}`, "e2", 200, `"status":"resolved"`},
+		{"POST", "/plugins/helpdesk/tickets/1/rating", `{"score":5}`, "e2", 403, "only the requester"},
+		{"POST", "/plugins/helpdesk/tickets/1/rating", `{"score":5,"comment":"谢谢"}`, "nurse1", 200, `"status":"closed"`},
+		{"DELETE", "/plugins/helpdesk/tickets/1", "", "head", 404, ""},
+		{"GET", "/plugins/helpdesk/ui/mine", "", "nurse1", 200, "我的报修"},
+	}
+	for _, s := range steps {
+		if code, body := do(s.method, s.path, s.body, s.user); code != s.status || !strings.Contains(body, s.contains) {
+			t.Fatalf("%s %s as %s: %d %s", s.method, s.path, s.user, code, body)
+		}
+	}
+	if !sent("ward5|bot-it|@nurse1 报修 #1 状态: 已解决") {
+		t.Fatalf("requester not told: %q", e.msgs.Sent())
+	}
+}
