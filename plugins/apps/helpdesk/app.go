@@ -301,6 +301,9 @@ func (a *helpdesk) assign(ctx context.Context, actor string, id int, assignee st
 		return Ticket{}, err
 	}
 	a.notify(ctx, t.ConversationID, fmt.Sprintf("%s 报修 #%d 已分派给 %s", mention(t.RequesterID), t.ID, mention(assignee)))
+	if it := a.inst.Settings["it_conversation"]; it != "" && it != t.ConversationID {
+		a.notify(ctx, it, fmt.Sprintf("%s 报修 #%d [%s] 分派给你: %s", mention(assignee), t.ID, t.Category, t.Description))
+	}
 	return t, nil
 }
 

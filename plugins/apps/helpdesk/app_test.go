@@ -426,3 +426,15 @@ func TestHTTP(t *testing.T) {
 		t.Fatalf("sent to an empty conversation: %q", got)
 	}
 }
+
+func TestReassignTellsTheEngineer(t *testing.T) {
+	app, host, _ := setup(t, nil)
+	ctx := context.Background()
+	tk, _ := app.open(ctx, "nurse1", "电脑", "蓝屏", "ward5")
+	if _, err := app.assign(ctx, "head", tk.ID, "e2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := last(sentTo(host, "it-group")); got != "@e2 报修 #1 [电脑] 分派给你: 蓝屏" {
+		t.Fatalf("engineer told %q", got)
+	}
+}
