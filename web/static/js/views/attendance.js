@@ -140,12 +140,17 @@ export class AttendanceView {
     if (first) this.off = offsetOf(first.duty.start);
     const off = this.off;
     if (!results.length) { mount(this.days, h('p', { class: 'muted att-empty' }, t('att.empty'))); return; }
+    // Today (in the hospital's zone) is marked.
+    const now = off === null || off === undefined ? new Date() : new Date(Date.now() + off * 60000);
+    const today = off === null || off === undefined
+      ? now.getFullYear() + '-' + pad(now.getMonth() + 1) + '-' + pad(now.getDate())
+      : now.getUTCFullYear() + '-' + pad(now.getUTCMonth() + 1) + '-' + pad(now.getUTCDate());
     const dayFmt = new Intl.DateTimeFormat(getLang(), { month: 'short', day: 'numeric', weekday: 'short' });
     mount(this.days, h('ul', { class: 'att-list', role: 'list' }, results.map((r) => {
       const d = r.duty || {};
       const [dy, dm, dd] = String(d.date || '').split('-').map(Number);
       const st = r.status || [];
-      return h('li', { class: 'att-day', 'data-date': d.date },
+      return h('li', { class: 'att-day', 'data-date': d.date, 'aria-current': d.date === today ? 'date' : null },
         h('div', { class: 'att-date' }, dy ? dayFmt.format(new Date(dy, dm - 1, dd)) : d.date),
         h('div', { class: 'att-duty' },
           h('div', null, h('span', { class: 'att-duty-name' }, d.name ? (has('att.dutyname.' + d.name) ? t('att.dutyname.' + d.name) : d.name) : t('att.duty')), ' ',
