@@ -17,6 +17,7 @@ const PATHS = {
   close: ['M6 6l12 12', 'M18 6L6 18'],
   search: ['M10.5 17a6.5 6.5 0 1 0 0-13 6.5 6.5 0 0 0 0 13z', 'M15.5 15.5L20 20'],
   file: ['M6 3h8l4 4v14H6z', 'M14 3v4h4'],
+  clock: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M12 7v5l3.5 2'],
 };
 
 export function icon(name, size = 20) {

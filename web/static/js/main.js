@@ -9,6 +9,7 @@ import { renderLogin } from './views/login.js';
 import { ChatView } from './views/chat.js';
 import { DirectoryView } from './views/directory.js';
 import { ApprovalsView } from './views/approvals.js';
+import { AttendanceView } from './views/attendance.js';
 import { PlaceholderView } from './views/placeholder.js';
 import { Socket } from './ws.js';
 import { people } from './people.js';
@@ -21,6 +22,7 @@ const tabs = [
   { id: 'chat', icon: 'chat', label: 'nav.chat' },
   { id: 'directory', icon: 'contacts', label: 'nav.directory' },
   { id: 'approvals', icon: 'approvals', label: 'nav.approvals' },
+  { id: 'attendance', icon: 'clock', label: 'nav.attendance' },
   { id: 'apps', icon: 'apps', label: 'nav.apps' },
   { id: 'admin', icon: 'admin', label: 'nav.admin' },
 ];
@@ -158,6 +160,9 @@ function viewFor(tab) {
       case 'directory': views[tab] = new DirectoryView(); break;
       case 'approvals':
         views[tab] = session.serves('GET', '/api/v1/approvals/templates') ? new ApprovalsView() : new PlaceholderView(tab);
+        break;
+      case 'attendance':
+        views[tab] = session.serves('POST', '/api/v1/attendance/clock') ? new AttendanceView() : new PlaceholderView(tab);
         break;
       default: views[tab] = new PlaceholderView(tab);
     }
