@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,21 +19,7 @@ import (
 // TestDailyReportAppEndToEnd installs the real 日报 app bundle and uses it
 // through the host: a slash command, its HTTP route and its page.
 func TestDailyReportAppEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "daily-report"), "./apps/dailyreport")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	for _, f := range []string{"manifest.json", "ui/write.html"} {
-		b, err := os.ReadFile(filepath.Join("apps/dailyreport", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := buildAppBundle(t, "dailyreport", "daily-report", "manifest.json", "ui/write.html")
 	e := newEnv(t, nil)
 	inst := plugins.Install{ID: core.NewID(), OrgID: "org1", AppID: "daily-report", BotUserID: "bot-daily", Dir: dir,
 		Checksum: checksum(t, filepath.Join(dir, "daily-report")),

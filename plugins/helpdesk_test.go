@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,21 +20,7 @@ import (
 // through the host: /it in chat, the HTTP routes (assign, status, rating),
 // the SLA job posting a reminder, and its page.
 func TestHelpdeskAppEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "helpdesk"), "./apps/helpdesk")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	for _, f := range []string{"manifest.json", "ui/mine.html"} {
-		b, err := os.ReadFile(filepath.Join("apps/helpdesk", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := buildAppBundle(t, "helpdesk", "helpdesk", "manifest.json", "ui/mine.html")
 	e := newEnv(t, nil)
 	e.msgs.add("ward5", "bot-it", "nurse1")
 	e.msgs.add("it-group", "bot-it", "e1", "e2", "head")

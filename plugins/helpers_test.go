@@ -338,3 +338,25 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 }
 
 var _ = fmt.Sprint
+
+// buildAppBundle builds the app in apps/<src> into a temp folder laid out as
+// an installed bundle: the executable named exe plus the listed files.
+func buildAppBundle(t *testing.T, src, exe string, files ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, exe), "./apps/"+src)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join("apps", src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
