@@ -209,6 +209,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ln = tls.NewListener(ln, srv.TLSConfig)
 		srv.Handler = hsts(a.handler)
 	}
+	if a.cfg.Server.DebugListen != "" {
+		stop, err := serveDebug(a.cfg.Server.DebugListen, a.log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

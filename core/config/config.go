@@ -50,6 +50,7 @@ type Server struct {
 	TLSKeyFile      string   `yaml:"tls_key_file" doc:"PEM private key file for tls_cert_file."`
 	TrustedProxies  []string `yaml:"trusted_proxies" doc:"Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed for client IPs. Comma-separated in the environment."`
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" doc:"How long a graceful shutdown waits for in-flight requests."`
+	DebugListen     string   `yaml:"debug_listen" doc:"Loopback host:port serving Go's profiler (/debug/pprof/) for performance work. Empty (the default): off. Never expose it."`
 }
 
 // Log configures log/slog.
@@ -327,6 +328,13 @@ func (c Config) Validate() Problems {
 	}
 	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
 		add("server.listen", "must be host:port, like 127.0.0.1:8080 or :8080 (%v)", err)
+	}
+	if c.Server.DebugListen != "" {
+		if h, _, err := net.SplitHostPort(c.Server.DebugListen); err != nil {
+			add("server.debug_listen", "must be host:port, like 127.0.0.1:6060 (%v)", err)
+		} else if ip := net.ParseIP(h); h != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			add("server.debug_listen", "must be a loopback address (127.0.0.1 or ::1): the profiler is not for the network")
+		}
 	}
 	if c.Server.PublicURL != "" {
 		if u, err := url.Parse(c.Server.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -98,3 +98,15 @@ colour: blue
 		t.Errorf("reason for listn: %s", got["server.listn"])
 	}
 }
+
+func TestProfilerOnlyOnLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{"127.0.0.1:6060": true, "[::1]:6060": true, "localhost:6060": true, "0.0.0.0:6060": false, ":6060": false, "10.2.3.4:6060": false, "6060": false} {
+		_, err := config.Load("", []string{"ROUNDS_SERVER_DEBUG_LISTEN=" + addr})
+		if ok && err != nil {
+			t.Errorf("%s: refused: %v", addr, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "server.debug_listen")) {
+			t.Errorf("%s: want a server.debug_listen problem, got %v", addr, err)
+		}
+	}
+}
