@@ -331,7 +331,7 @@ func (s *Service) Recall(ctx context.Context, a core.Actor, messageID string) (M
 	if gone != nil && s.files != nil {
 		s.dropBlobs(ctx, *gone)
 	}
-	if s.index != nil && len(evs) > 0 {
+	if s.index != nil && len(evs) > 0 && !s.indexFollowed.Load() {
 		if err := s.index.Delete(context.WithoutCancel(ctx), m.ID); err != nil {
 			// The message is recalled in the database; reindex repairs the
 			// index, and search results are re-checked against the store.
@@ -441,7 +441,7 @@ func validCard(text string) error {
 }
 
 func (s *Service) indexMessage(ctx context.Context, orgID string, m Message) {
-	if s.index == nil || m.Recalled() || strings.TrimSpace(m.Text) == "" || m.Kind == KindCard {
+	if s.index == nil || s.indexFollowed.Load() || m.Recalled() || strings.TrimSpace(m.Text) == "" || m.Kind == KindCard {
 		return
 	}
 	doc := search.Doc{ID: m.ID, Kind: "message", OrgID: orgID, Scope: m.ConversationID, AuthorID: m.SenderID, Text: m.Text, At: m.CreatedAt}

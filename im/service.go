@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/roundshq/rounds/core"
@@ -122,6 +123,10 @@ type Service struct {
 	managers Managers
 	files    files.Store
 	audit    audit.Recorder
+
+	// indexFollowed is set once FollowIndex runs: from then on the index
+	// follows the log and sends do not write it themselves.
+	indexFollowed atomic.Bool
 
 	rmu       sync.Mutex
 	pending   map[string]map[string]int64 // conversation → user → read seq, not yet published

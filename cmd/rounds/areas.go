@@ -231,6 +231,11 @@ func (a *App) wireIM(ctx context.Context, c *coreParts, ar *areas) error {
 		return err
 	}
 	a.goBackground("chat jobs", svc.Run)
+	a.goBackground("search indexer", func(ctx context.Context) {
+		if err := svc.FollowIndex(ctx, c.searchCursor, time.Second); err != nil {
+			a.log.Error("chat search indexer stopped; sends index themselves until restart", "err", err)
+		}
+	})
 	imhttp.New(svc).Register(a.router)
 
 	hub := imws.NewHub(svc, c.bus, c.authn, imws.Config{Logger: a.log})

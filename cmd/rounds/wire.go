@@ -30,14 +30,17 @@ import (
 
 // core holds the cross-cutting services every area is wired with.
 type coreParts struct {
-	bus      bus.Bus
-	files    files.Store
-	search   search.Index
-	audit    *audit.Log
-	authz    *authz.Enforcer
-	identity *identity.Service
-	authn    *identityhttp.Authenticator
-	httpCfg  identityhttp.Config
+	bus    bus.Bus
+	files  files.Store
+	search search.Index
+	// searchCursor is how far the index has followed the chat log (a file
+	// beside the index: each node follows the log into its own Bleve).
+	searchCursor search.FileCursor
+	audit        *audit.Log
+	authz        *authz.Enforcer
+	identity     *identity.Service
+	authn        *identityhttp.Authenticator
+	httpCfg      identityhttp.Config
 }
 
 // wire builds the adapters and areas and registers their routes.
@@ -103,6 +106,7 @@ func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
 			return nil, fmt.Errorf("search: cannot use Elasticsearch at %v: %w", es.Addresses, err)
 		}
 		c.search = ix
+		c.searchCursor = search.FileCursor{Path: filepath.Join(cfg.DataDir, "search-elasticsearch.cursor")}
 		a.checks = append(a.checks, readyCheck{"search (elasticsearch)", ix.Ping})
 	} else {
 		ix, err := blevesearch.Open(filepath.Join(cfg.DataDir, "search"))
@@ -110,6 +114,7 @@ func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
 			return nil, fmt.Errorf("search: %w", err)
 		}
 		c.search = ix
+		c.searchCursor = search.FileCursor{Path: filepath.Join(cfg.DataDir, "search.cursor")}
 		a.checks = append(a.checks, readyCheck{"search (bleve)", ix.Ping})
 	}
 	a.closers = append(a.closers, c.search.Close)

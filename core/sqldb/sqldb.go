@@ -59,6 +59,7 @@ type DB struct {
 	Dialect Dialect
 	w       *sql.DB // writes and transactions
 	r       *sql.DB // reads outside transactions
+	group   groupCommit
 }
 
 // Open opens and pings the database. It does not migrate.
@@ -291,6 +292,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if db.Dialect == SQLite {
+		return db.inGroupTx(ctx, fn)
+	}
 	stx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err)

@@ -245,13 +245,28 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if first {
 		h.presence.localChange(a.UserID, true)
 	}
-	if c.start(ctx, since) {
-		c.readLoop(ctx)
+	if !c.start(ctx, since) {
+		c.end()
+		return
 	}
+	// The connection lives on in a fresh goroutine and this one returns:
+	// authenticating, registering and replaying grew this goroutine's stack
+	// (database calls run deep), and an idle connection should not keep
+	// that stack for hours. The HTTP server let go of the connection at the
+	// hijack.
+	go func() {
+		c.readLoop(ctx)
+		c.end()
+	}()
+}
+
+// end closes the connection and takes it out of the hub.
+func (c *conn) end() {
+	h := c.hub
 	c.closeWith(websocket.CloseNormalClosure, "")
 	h.presence.forget(c)
 	if h.unregister(c) {
-		h.presence.localChange(a.UserID, false)
+		h.presence.localChange(c.userID, false)
 	}
 }
 

@@ -130,7 +130,11 @@ type shard struct {
 func NewHub(svc *im.Service, b bus.Bus, auth Authenticator, cfg Config) *Hub {
 	cfg = cfg.withDefaults()
 	h := &Hub{svc: svc, bus: b, auth: auth, cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
-	h.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096, CheckOrigin: h.checkOrigin}
+	// Idle connections are most connections: the read buffer is the one the
+	// HTTP server already allocated (size 0 reuses it), and write buffers
+	// come from a pool shared by all connections, held only while a frame
+	// is written (prepared messages need none at all).
+	h.upgrader = websocket.Upgrader{WriteBufferPool: &sync.Pool{}, CheckOrigin: h.checkOrigin}
 	h.shards = make([]*shard, cfg.Shards)
 	for i := range h.shards {
 		h.shards[i] = &shard{users: map[string]map[*conn]struct{}{}, convs: map[string]map[*conn]struct{}{}}
