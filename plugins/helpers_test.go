@@ -161,6 +161,24 @@ func (m *messenger) Send(_ context.Context, _, bot, conv, text string) (string, 
 	return core.NewID(), nil
 }
 
+// SendDirect reaches anyone who is a member of some conversation (the
+// fake's idea of the organisation's staff) and records "direct:<user>".
+func (m *messenger) SendDirect(_ context.Context, _, bot, user, text string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	known := false
+	for _, us := range m.members {
+		for _, u := range us {
+			known = known || u == user
+		}
+	}
+	if !known {
+		return "", core.Errorf(core.ENotFound, "no member of staff %s", user)
+	}
+	m.sent = append(m.sent, "direct:"+user+"|"+bot+"|"+text)
+	return core.NewID(), nil
+}
+
 func (m *messenger) Recent(context.Context, string, string, int) ([]sdk.Message, error) {
 	return nil, nil
 }

@@ -160,6 +160,29 @@ func (a *installAPI) SendMessage(ctx context.Context, conversationID, text strin
 	return id, toSDK(err)
 }
 
+// SendDirectMessage reaches one person. im:direct lets the bot open a
+// conversation of its own, so the person must be current staff of the
+// install's organisation (the messenger refuses anyone else).
+func (a *installAPI) SendDirectMessage(ctx context.Context, userID, text string) (string, error) {
+	if err := a.allow(ctx, "SendDirectMessage", sdk.ScopeIMDirect); err != nil {
+		return "", err
+	}
+	if len(text) > sdk.MaxMessageText {
+		return "", &sdk.Error{Code: sdk.CodeTooLarge, Field: "text", Message: "a message is at most 16 KiB"}
+	}
+	if text == "" || !utf8.ValidString(text) {
+		return "", &sdk.Error{Code: sdk.CodeInvalid, Field: "text", Message: "text must be non-empty UTF-8"}
+	}
+	if userID == "" || userID == a.inst.BotUserID {
+		return "", &sdk.Error{Code: sdk.CodeInvalid, Field: "user_id", Message: "name a person other than the app's bot"}
+	}
+	if a.h.cfg.Messenger == nil {
+		return "", unavailable("chat")
+	}
+	id, err := a.h.cfg.Messenger.SendDirect(ctx, a.inst.OrgID, a.inst.BotUserID, userID, text)
+	return id, toSDK(err)
+}
+
 func (a *installAPI) Messages(ctx context.Context, conversationID string, limit int) ([]sdk.Message, error) {
 	if err := a.allow(ctx, "Messages", sdk.ScopeIMRead); err != nil {
 		return nil, err
@@ -232,6 +255,23 @@ func (a *installAPI) SaveRosterDraft(ctx context.Context, r sdk.Roster) (sdk.Ros
 	}
 	out, err := a.h.cfg.Rosters.SaveDraft(ctx, a.inst.OrgID, a.inst.BotUserID, r)
 	return out, toSDK(err)
+}
+
+func (a *installAPI) RosterSetup(ctx context.Context, departmentID, month string) (sdk.RosterSetup, error) {
+	if err := a.allow(ctx, "RosterSetup", sdk.ScopeRosterRead); err != nil {
+		return sdk.RosterSetup{}, err
+	}
+	if departmentID == "" {
+		return sdk.RosterSetup{}, &sdk.Error{Code: sdk.CodeInvalid, Field: "department_id", Message: "name a department"}
+	}
+	if err := a.inSubtree(ctx, "RosterSetup", sdk.ScopeRosterRead, departmentID); err != nil {
+		return sdk.RosterSetup{}, err
+	}
+	if a.h.cfg.Rosters == nil {
+		return sdk.RosterSetup{}, unavailable("rostering")
+	}
+	s, err := a.h.cfg.Rosters.Setup(ctx, a.inst.OrgID, departmentID, month)
+	return s, toSDK(err)
 }
 
 func (a *installAPI) Attendance(ctx context.Context, q sdk.AttendanceQuery) ([]sdk.AttendanceRecord, error) {

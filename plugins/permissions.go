@@ -32,7 +32,7 @@ m = r.sub == p.sub && r.dom == p.dom && r.obj == p.obj && r.act == p.act
 // install has its own small casbin enforcer: casbin evaluates the matcher
 // against every policy line, so one shared policy of every install's grants
 // would make each check cost as much as the number of installs (17 ms with
-// a thousand installs, measured) where a per-install policy of at most nine
+// a thousand installs, measured) where a per-install policy of at most ten
 // lines costs microseconds — and no install's grants can ever match another's
 // request.
 type Permissions struct {

@@ -31,6 +31,10 @@ type Messenger interface {
 	Send(ctx context.Context, orgID, botUserID, conversationID, text string) (string, error)
 	// Recent lists up to limit recent messages, newest first.
 	Recent(ctx context.Context, orgID, conversationID string, limit int) ([]sdk.Message, error)
+	// SendDirect posts text as botUserID in its direct conversation with
+	// userID (opened on first use) and returns the message id. ENotFound
+	// (or EInvalid) when userID is not current staff of orgID.
+	SendDirect(ctx context.Context, orgID, botUserID, userID, text string) (string, error)
 }
 
 // Approvals reads and submits approval requests.
@@ -41,10 +45,15 @@ type Approvals interface {
 	Submit(ctx context.Context, orgID, botUserID string, s sdk.ApprovalSubmission) (sdk.Approval, error)
 }
 
-// Rosters reads rosters and saves drafts.
+// Rosters reads rosters and saves drafts. Get and SaveDraft fill the
+// roster's Violations from rostering's own check.
 type Rosters interface {
 	Get(ctx context.Context, orgID, departmentID, month string) (sdk.Roster, error)
 	SaveDraft(ctx context.Context, orgID, botUserID string, r sdk.Roster) (sdk.Roster, error)
+	// Setup returns the shifts, the department's rules, the people its
+	// roster may name (skills, qualifications, leave in the month) and its
+	// heads.
+	Setup(ctx context.Context, orgID, departmentID, month string) (sdk.RosterSetup, error)
 }
 
 // Attendance reads attendance records.

@@ -383,23 +383,9 @@ func (s *Service) evaluate(ctx context.Context, r Roster) ([]Violation, error) {
 	if err != nil {
 		return nil, err
 	}
-	members, err := s.dir.DepartmentMembers(ctx, r.OrgID, r.DepartmentID, true)
+	people, err := s.people(ctx, r.OrgID, r.DepartmentID, r.From, r.To)
 	if err != nil {
 		return nil, err
-	}
-	people, err := s.store.Profiles(ctx, r.OrgID, members)
-	if err != nil {
-		return nil, err
-	}
-	leave, err := s.store.Leave(ctx, r.OrgID, members, r.From, r.To)
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range members {
-		p := people[u]
-		p.UserID = u
-		p.Leave = leave[u]
-		people[u] = p
 	}
 	loc, err := s.Location(ctx, r.OrgID)
 	if err != nil {
@@ -413,6 +399,52 @@ func (s *Service) evaluate(ctx context.Context, r Roster) ([]Violation, error) {
 		return nil, err
 	}
 	return Check(r, shifts, people, rs, loc), nil
+}
+
+// people are the department's members (subtree included), whom its roster
+// may name, with their profiles and approved leave within [from, to].
+func (s *Service) people(ctx context.Context, orgID, deptID string, from, to Date) (map[string]Person, error) {
+	members, err := s.dir.DepartmentMembers(ctx, orgID, deptID, true)
+	if err != nil {
+		return nil, err
+	}
+	people, err := s.store.Profiles(ctx, orgID, members)
+	if err != nil {
+		return nil, err
+	}
+	leave, err := s.store.Leave(ctx, orgID, members, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range members {
+		p := people[u]
+		p.UserID = u
+		p.Leave = leave[u]
+		people[u] = p
+	}
+	return people, nil
+}
+
+// People lists whom a department's roster for [from, to] may name, with the
+// skills, qualifications and approved leave its rules weigh, sorted by user
+// id. Leave is personal, so only the roster's editors may read it.
+func (s *Service) People(ctx context.Context, a core.Actor, orgID, deptID string, from, to Date) ([]Person, error) {
+	if err := s.mayEdit(ctx, a, orgID, deptID); err != nil {
+		return nil, err
+	}
+	if to < from || to-from > 62 {
+		return nil, core.Invalid("to", "a roster period runs forwards and covers at most 63 days")
+	}
+	m, err := s.people(ctx, orgID, deptID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Person, 0, len(m))
+	for _, p := range m {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+	return out, nil
 }
 
 // Save stores a new version of a roster's assignments. version is the version

@@ -122,7 +122,7 @@ func (a *App) wireApps(ctx context.Context, c *coreParts, ar *areas) error {
 	store := pluginstore.New(a.db)
 	host, err := plugins.New(plugins.Config{
 		ServerVersion: Version, Directory: pluginDirectory{ar.org}, Messenger: pluginMessenger{ar.im},
-		Approvals: pluginApprovals{ar.approvals}, Rosters: pluginRosters{ar.roster},
+		Approvals: pluginApprovals{ar.approvals}, Rosters: pluginRosters{svc: ar.roster, org: ar.org},
 		Attendance: pluginAttendance{svc: ar.attendance, org: ar.org}, Storage: store, Audit: c.audit,
 		Alerts: pluginAlerts{c.audit}, Logger: a.log,
 	})

@@ -100,6 +100,18 @@ func (m pluginMessenger) Send(ctx context.Context, orgID, botUserID, convID, tex
 	return msg.ID, err
 }
 
+// SendDirect opens (or finds) the bot's direct conversation with the person
+// and posts there; im refuses anyone who is not current staff of orgID.
+func (m pluginMessenger) SendDirect(ctx context.Context, orgID, botUserID, userID, text string) (string, error) {
+	bot := core.Actor{UserID: botUserID, OrgID: orgID, Kind: core.ActorBot}
+	conv, err := m.im.CreateDirect(ctx, bot, userID)
+	if err != nil {
+		return "", err
+	}
+	msg, err := m.im.Send(ctx, bot, im.SendRequest{ConversationID: conv.ID, ClientMsgID: core.NewID(), Text: text})
+	return msg.ID, err
+}
+
 func (m pluginMessenger) Recent(ctx context.Context, orgID, convID string, limit int) ([]sdk.Message, error) {
 	if err := m.conversationIn(ctx, orgID, convID); err != nil {
 		return nil, err
@@ -161,7 +173,10 @@ func (p pluginApprovals) Submit(ctx context.Context, orgID, botUserID string, s 
 	return p.Get(ctx, orgID, out.RequestID)
 }
 
-type pluginRosters struct{ svc *roster.Service }
+type pluginRosters struct {
+	svc *roster.Service
+	org *orgchart.Service
+}
 
 func monthRange(month string) (roster.Date, roster.Date, error) {
 	t, err := time.Parse("2006-01", month)
@@ -200,6 +215,65 @@ func (p pluginRosters) Get(ctx context.Context, orgID, deptID, month string) (sd
 	for _, a := range c.Roster.Assignments {
 		out.Assignments = append(out.Assignments, sdk.Assignment{UserID: a.UserID, Date: a.Date.String(), Shift: codes[a.ShiftID]})
 	}
+	for _, v := range c.Violations {
+		out.Violations = append(out.Violations, sdk.RosterViolation{Rule: v.Rule, Severity: string(v.Severity), UserID: v.UserID,
+			Date: v.Date.String(), Shift: v.ShiftCode, Message: v.Message})
+	}
+	return out, nil
+}
+
+// Setup hands a planning app what the roster's own check weighs: the
+// shifts, the department's rules, its people with skills, qualifications and
+// leave in the month, and its heads.
+func (p pluginRosters) Setup(ctx context.Context, orgID, deptID, month string) (sdk.RosterSetup, error) {
+	from, to, err := monthRange(month)
+	if err != nil {
+		return sdk.RosterSetup{}, err
+	}
+	rules, err := p.svc.Rules(ctx, core.SystemActor, orgID, deptID)
+	if err != nil {
+		return sdk.RosterSetup{}, err
+	}
+	shifts, err := p.svc.Shifts(ctx, core.SystemActor, orgID)
+	if err != nil {
+		return sdk.RosterSetup{}, err
+	}
+	people, err := p.svc.People(ctx, core.SystemActor, orgID, deptID, from, to)
+	if err != nil {
+		return sdk.RosterSetup{}, err
+	}
+	heads, err := p.org.HeadsOf(ctx, orgID, deptID)
+	if err != nil {
+		return sdk.RosterSetup{}, err
+	}
+	out := sdk.RosterSetup{DepartmentID: deptID, Month: month, Heads: heads}
+	for _, sh := range shifts {
+		out.Shifts = append(out.Shifts, sdk.ShiftDefinition{Code: sh.Code, Name: sh.Name, Kind: string(sh.Kind), Start: sh.Start, End: sh.End,
+			Length: sh.Length(), Paid: sh.Paid(), Night: sh.Night, Requires: sh.Requires})
+	}
+	for _, ps := range people {
+		sp := sdk.RosterPerson{UserID: ps.UserID, Skills: ps.Skills, Qualifications: ps.Qualifications}
+		for _, d := range ps.Leave {
+			sp.Leave = append(sp.Leave, d.String())
+		}
+		out.People = append(out.People, sp)
+	}
+	limit := func(l *roster.Limit) sdk.RuleLimit {
+		if l == nil {
+			return sdk.RuleLimit{}
+		}
+		return sdk.RuleLimit{Value: l.Value, Severity: string(l.Severity)}
+	}
+	for _, m := range rules.MinStaff {
+		out.Rules.MinStaff = append(out.Rules.MinStaff, sdk.StaffingRule{ShiftCode: m.ShiftCode, Min: m.Min, Severity: string(m.Severity)})
+	}
+	for _, m := range rules.SkillMix {
+		out.Rules.SkillMix = append(out.Rules.SkillMix, sdk.StaffingRule{ShiftCode: m.ShiftCode, Skill: m.Skill, Min: m.Min, Severity: string(m.Severity)})
+	}
+	out.Rules.MaxConsecutiveNights = limit(rules.MaxNights)
+	out.Rules.MinRestAfterNightHours = limit(rules.MinRestHours)
+	out.Rules.MaxHoursPerWeek = limit(rules.MaxWeekHours)
+	out.Rules.ApprovedLeave, out.Rules.Qualification = string(rules.LeaveSeverity), string(rules.QualificationRule)
 	return out, nil
 }
 

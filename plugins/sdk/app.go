@@ -76,6 +76,11 @@ type Host interface {
 	// SendMessage posts text as the app's bot into a conversation the bot
 	// is a member of and returns the message id. Needs im:send. Since v0.1.0.
 	SendMessage(ctx context.Context, conversationID, text string) (string, error)
+	// SendDirectMessage posts text as the app's bot in its direct
+	// conversation with one person (opened on first use) and returns the
+	// message id. The person must be current staff of the install's
+	// organisation. Needs im:direct. Since v0.2.0 (protocol version 1).
+	SendDirectMessage(ctx context.Context, userID, text string) (string, error)
 	// Messages lists up to limit recent messages of a conversation the bot
 	// is a member of, newest first. Needs im:read. Since v0.1.0.
 	Messages(ctx context.Context, conversationID string, limit int) ([]Message, error)
@@ -88,8 +93,16 @@ type Host interface {
 	// roster:read. Since v0.1.0.
 	Roster(ctx context.Context, departmentID, month string) (Roster, error)
 	// SaveRosterDraft saves a draft roster (publishing stays with the
-	// head nurse). Needs roster:write. Since v0.1.0.
+	// head nurse). Needs roster:write. Since v0.1.0; the answer carries the
+	// server's Violations since v0.2.0.
 	SaveRosterDraft(ctx context.Context, r Roster) (Roster, error)
+	// RosterSetup reads what planning a department's roster for a month
+	// ("2026-12") needs: the shifts, the department's rules (the defaults
+	// until its head sets them), the people the roster may name with their
+	// skills, qualifications and approved leave in the month, and the
+	// department's heads. Needs roster:read and the department inside the
+	// granted subtree. Since v0.2.0 (protocol version 1).
+	RosterSetup(ctx context.Context, departmentID, month string) (RosterSetup, error)
 	// Attendance lists attendance records of a department. Needs
 	// attendance:read. Since v0.1.0.
 	Attendance(ctx context.Context, q AttendanceQuery) ([]AttendanceRecord, error)

@@ -88,6 +88,22 @@ func (h *hostClient) SaveRosterDraft(ctx context.Context, ro Roster) (Roster, er
 	return rosterFromPB(r), nil
 }
 
+func (h *hostClient) RosterSetup(ctx context.Context, departmentID, month string) (RosterSetup, error) {
+	r, err := h.c.GetRosterSetup(ctx, &pb.RosterRequest{DepartmentId: departmentID, Month: month})
+	if err != nil {
+		return RosterSetup{}, fromStatus(err)
+	}
+	return rosterSetupFromPB(r), nil
+}
+
+func (h *hostClient) SendDirectMessage(ctx context.Context, userID, text string) (string, error) {
+	r, err := h.c.SendDirectMessage(ctx, &pb.DirectMessageRequest{UserId: userID, Text: text})
+	if err != nil {
+		return "", fromStatus(err)
+	}
+	return r.GetMessageId(), nil
+}
+
 func (h *hostClient) Attendance(ctx context.Context, q AttendanceQuery) ([]AttendanceRecord, error) {
 	r, err := h.c.ListAttendance(ctx, &pb.AttendanceRequest{DepartmentId: q.DepartmentID, FromDate: q.From, ToDate: q.To})
 	if err != nil {

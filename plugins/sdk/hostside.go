@@ -213,6 +213,22 @@ func (s *hostAPIServer) SaveRosterDraft(ctx context.Context, r *pb.Roster) (*pb.
 	return rosterToPB(ro), nil
 }
 
+func (s *hostAPIServer) GetRosterSetup(ctx context.Context, r *pb.RosterRequest) (*pb.RosterSetup, error) {
+	rs, err := s.h.RosterSetup(ctx, r.GetDepartmentId(), r.GetMonth())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return rosterSetupToPB(rs), nil
+}
+
+func (s *hostAPIServer) SendDirectMessage(ctx context.Context, r *pb.DirectMessageRequest) (*pb.SendMessageReply, error) {
+	id, err := s.h.SendDirectMessage(ctx, r.GetUserId(), r.GetText())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.SendMessageReply{MessageId: id}, nil
+}
+
 func (s *hostAPIServer) ListAttendance(ctx context.Context, r *pb.AttendanceRequest) (*pb.AttendanceList, error) {
 	rs, err := s.h.Attendance(ctx, AttendanceQuery{DepartmentID: r.GetDepartmentId(), From: r.GetFromDate(), To: r.GetToDate()})
 	if err != nil {

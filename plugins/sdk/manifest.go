@@ -77,6 +77,7 @@ const (
 	ScopeOrgchartRead    = "orgchart:read" // departments and staff, optionally limited to a subtree
 	ScopeIMSend          = "im:send"       // send as the app's bot into conversations it is in
 	ScopeIMRead          = "im:read"       // read conversations the bot is in
+	ScopeIMDirect        = "im:direct"     // send direct messages as the app's bot to staff of the organisation (since v0.2.0)
 	ScopeApprovalsRead   = "approvals:read"
 	ScopeApprovalsSubmit = "approvals:submit"
 	ScopeRosterRead      = "roster:read"
@@ -86,7 +87,7 @@ const (
 )
 
 // Scopes lists every known scope. Since v0.1.0.
-var Scopes = []string{ScopeOrgchartRead, ScopeIMSend, ScopeIMRead, ScopeApprovalsRead, ScopeApprovalsSubmit,
+var Scopes = []string{ScopeOrgchartRead, ScopeIMSend, ScopeIMRead, ScopeIMDirect, ScopeApprovalsRead, ScopeApprovalsSubmit,
 	ScopeRosterRead, ScopeRosterWrite, ScopeAttendanceRead, ScopeHTTPRoutes}
 
 // Hook names of the manifest. Since v0.1.0.

@@ -25,14 +25,29 @@ type Host struct {
 	Submitted   []sdk.ApprovalSubmission
 	Rosters     map[string]sdk.Roster // "dept|month"
 	AttendanceR []sdk.AttendanceRecord
-	kv          map[string][]byte
+	// Setups answers RosterSetup, by "dept|month". Since v0.2.0.
+	Setups map[string]sdk.RosterSetup
+	// CheckRoster, when set, plays the server's rule check: SaveRosterDraft
+	// puts its answer in the saved roster's Violations (none otherwise).
+	// Since v0.2.0.
+	CheckRoster func(sdk.Roster) []sdk.RosterViolation
+	// Direct records the direct messages the app sent. Since v0.2.0.
+	Direct []DirectMessage
+	kv     map[string][]byte
+}
+
+// DirectMessage is a direct message an app sent to one person.
+// Since v0.2.0.
+type DirectMessage struct {
+	UserID string
+	Text   string
 }
 
 var _ sdk.Host = (*Host)(nil)
 
 // New returns a host granting scopes. Since v0.1.0.
 func New(scopes ...string) *Host {
-	h := &Host{scopes: map[string]bool{}, Members: map[string]bool{}, Rosters: map[string]sdk.Roster{}, kv: map[string][]byte{},
+	h := &Host{scopes: map[string]bool{}, Members: map[string]bool{}, Rosters: map[string]sdk.Roster{}, Setups: map[string]sdk.RosterSetup{}, kv: map[string][]byte{},
 		Install: sdk.Install{ID: "test-install", OrgID: "test-org", AppID: "test-app", BotUserID: "test-bot", ServerVersion: "0.1.0"}}
 	for _, s := range scopes {
 		h.scopes[s] = true
@@ -136,9 +151,70 @@ func (h *Host) SaveRosterDraft(_ context.Context, r sdk.Roster) (sdk.Roster, err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if cur, ok := h.Rosters[r.DepartmentID+"|"+r.Month]; ok && cur.Status == "published" {
+		return sdk.Roster{}, sdk.Errorf(sdk.CodeConflict, "the roster for %s is published; an app may only propose drafts", r.Month)
+	}
 	r.Status = "draft"
+	r.Violations = nil
+	if h.CheckRoster != nil {
+		r.Violations = h.CheckRoster(r)
+	}
 	h.Rosters[r.DepartmentID+"|"+r.Month] = r
 	return r, nil
+}
+
+// RosterSetup answers from Setups. Since v0.2.0.
+func (h *Host) RosterSetup(_ context.Context, dept, month string) (sdk.RosterSetup, error) {
+	if err := h.need(sdk.ScopeRosterRead); err != nil {
+		return sdk.RosterSetup{}, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s, ok := h.Setups[dept+"|"+month]
+	if !ok {
+		return sdk.RosterSetup{}, sdk.Errorf(sdk.CodeNotFound, "no department %s", dept)
+	}
+	return s, nil
+}
+
+// SendDirectMessage records a direct message to a person in People or in
+// a setup's people or heads (anyone else is not found, like the server
+// answers for someone who is not staff). Since v0.2.0.
+func (h *Host) SendDirectMessage(_ context.Context, userID, text string) (string, error) {
+	if err := h.need(sdk.ScopeIMDirect); err != nil {
+		return "", err
+	}
+	if text == "" || len(text) > sdk.MaxMessageText {
+		return "", sdk.Errorf(sdk.CodeInvalid, "text must be 1 byte to 16 KiB")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.isStaff(userID) {
+		return "", sdk.Errorf(sdk.CodeNotFound, "no member of staff %s", userID)
+	}
+	h.Direct = append(h.Direct, DirectMessage{UserID: userID, Text: text})
+	return "d" + string(rune('0'+len(h.Direct)%10)), nil
+}
+
+func (h *Host) isStaff(userID string) bool {
+	for _, p := range h.People {
+		if p.UserID == userID {
+			return true
+		}
+	}
+	for _, s := range h.Setups {
+		for _, p := range s.People {
+			if p.UserID == userID {
+				return true
+			}
+		}
+		for _, u := range s.Heads {
+			if u == userID {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (h *Host) Attendance(_ context.Context, q sdk.AttendanceQuery) ([]sdk.AttendanceRecord, error) {

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -120,6 +121,18 @@ func (a *app) OnCommand(ctx context.Context, c sdk.Command) (string, error) {
 		n, _ := strconv.Atoi(arg(1))
 		_, err := a.host.SendMessage(ctx, arg(0), strings.Repeat("x", n))
 		return code(err), nil
+	case "dm":
+		_, err := a.host.SendDirectMessage(ctx, arg(0), strings.Join(args[1:], " "))
+		return code(err), nil
+	case "setup":
+		// The whole answer as JSON, so the host's test sees every field
+		// cross the wire.
+		s, err := a.host.RosterSetup(ctx, arg(0), arg(1))
+		if err != nil {
+			return code(err), nil
+		}
+		b, _ := json.Marshal(s)
+		return "ok " + string(b), nil
 	case "approval":
 		_, err := a.host.Approval(ctx, arg(0))
 		return code(err), nil

@@ -1655,6 +1655,7 @@ type Roster struct {
 	Month         string                 `protobuf:"bytes,3,opt,name=month,proto3" json:"month,omitempty"`
 	Status        string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
 	Assignments   []*Assignment          `protobuf:"bytes,5,rep,name=assignments,proto3" json:"assignments,omitempty"`
+	Violations    []*RosterViolation     `protobuf:"bytes,6,rep,name=violations,proto3" json:"violations,omitempty"` // SDK v0.2.0
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1724,6 +1725,621 @@ func (x *Roster) GetAssignments() []*Assignment {
 	return nil
 }
 
+func (x *Roster) GetViolations() []*RosterViolation {
+	if x != nil {
+		return x.Violations
+	}
+	return nil
+}
+
+type RosterViolation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rule          string                 `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	Severity      string                 `protobuf:"bytes,2,opt,name=severity,proto3" json:"severity,omitempty"`
+	UserId        string                 `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Date          string                 `protobuf:"bytes,4,opt,name=date,proto3" json:"date,omitempty"`
+	Shift         string                 `protobuf:"bytes,5,opt,name=shift,proto3" json:"shift,omitempty"`
+	Message       string                 `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RosterViolation) Reset() {
+	*x = RosterViolation{}
+	mi := &file_plugin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterViolation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterViolation) ProtoMessage() {}
+
+func (x *RosterViolation) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterViolation.ProtoReflect.Descriptor instead.
+func (*RosterViolation) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RosterViolation) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *RosterViolation) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *RosterViolation) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RosterViolation) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *RosterViolation) GetShift() string {
+	if x != nil {
+		return x.Shift
+	}
+	return ""
+}
+
+func (x *RosterViolation) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type ShiftDefinition struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Kind          string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	StartMinute   int32                  `protobuf:"varint,4,opt,name=start_minute,json=startMinute,proto3" json:"start_minute,omitempty"`
+	EndMinute     int32                  `protobuf:"varint,5,opt,name=end_minute,json=endMinute,proto3" json:"end_minute,omitempty"`
+	LengthMinutes int32                  `protobuf:"varint,6,opt,name=length_minutes,json=lengthMinutes,proto3" json:"length_minutes,omitempty"`
+	PaidMinutes   int32                  `protobuf:"varint,7,opt,name=paid_minutes,json=paidMinutes,proto3" json:"paid_minutes,omitempty"`
+	Night         bool                   `protobuf:"varint,8,opt,name=night,proto3" json:"night,omitempty"`
+	Requires      []string               `protobuf:"bytes,9,rep,name=requires,proto3" json:"requires,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShiftDefinition) Reset() {
+	*x = ShiftDefinition{}
+	mi := &file_plugin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShiftDefinition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShiftDefinition) ProtoMessage() {}
+
+func (x *ShiftDefinition) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShiftDefinition.ProtoReflect.Descriptor instead.
+func (*ShiftDefinition) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ShiftDefinition) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *ShiftDefinition) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ShiftDefinition) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ShiftDefinition) GetStartMinute() int32 {
+	if x != nil {
+		return x.StartMinute
+	}
+	return 0
+}
+
+func (x *ShiftDefinition) GetEndMinute() int32 {
+	if x != nil {
+		return x.EndMinute
+	}
+	return 0
+}
+
+func (x *ShiftDefinition) GetLengthMinutes() int32 {
+	if x != nil {
+		return x.LengthMinutes
+	}
+	return 0
+}
+
+func (x *ShiftDefinition) GetPaidMinutes() int32 {
+	if x != nil {
+		return x.PaidMinutes
+	}
+	return 0
+}
+
+func (x *ShiftDefinition) GetNight() bool {
+	if x != nil {
+		return x.Night
+	}
+	return false
+}
+
+func (x *ShiftDefinition) GetRequires() []string {
+	if x != nil {
+		return x.Requires
+	}
+	return nil
+}
+
+type StaffingRule struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ShiftCode     string                 `protobuf:"bytes,1,opt,name=shift_code,json=shiftCode,proto3" json:"shift_code,omitempty"`
+	Skill         string                 `protobuf:"bytes,2,opt,name=skill,proto3" json:"skill,omitempty"`
+	Min           int32                  `protobuf:"varint,3,opt,name=min,proto3" json:"min,omitempty"`
+	Severity      string                 `protobuf:"bytes,4,opt,name=severity,proto3" json:"severity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StaffingRule) Reset() {
+	*x = StaffingRule{}
+	mi := &file_plugin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StaffingRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StaffingRule) ProtoMessage() {}
+
+func (x *StaffingRule) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StaffingRule.ProtoReflect.Descriptor instead.
+func (*StaffingRule) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *StaffingRule) GetShiftCode() string {
+	if x != nil {
+		return x.ShiftCode
+	}
+	return ""
+}
+
+func (x *StaffingRule) GetSkill() string {
+	if x != nil {
+		return x.Skill
+	}
+	return ""
+}
+
+func (x *StaffingRule) GetMin() int32 {
+	if x != nil {
+		return x.Min
+	}
+	return 0
+}
+
+func (x *StaffingRule) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+type RuleLimit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         int32                  `protobuf:"varint,1,opt,name=value,proto3" json:"value,omitempty"`
+	Severity      string                 `protobuf:"bytes,2,opt,name=severity,proto3" json:"severity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuleLimit) Reset() {
+	*x = RuleLimit{}
+	mi := &file_plugin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleLimit) ProtoMessage() {}
+
+func (x *RuleLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleLimit.ProtoReflect.Descriptor instead.
+func (*RuleLimit) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RuleLimit) GetValue() int32 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *RuleLimit) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+type RosterRules struct {
+	state                  protoimpl.MessageState `protogen:"open.v1"`
+	MinStaff               []*StaffingRule        `protobuf:"bytes,1,rep,name=min_staff,json=minStaff,proto3" json:"min_staff,omitempty"`
+	SkillMix               []*StaffingRule        `protobuf:"bytes,2,rep,name=skill_mix,json=skillMix,proto3" json:"skill_mix,omitempty"`
+	MaxConsecutiveNights   *RuleLimit             `protobuf:"bytes,3,opt,name=max_consecutive_nights,json=maxConsecutiveNights,proto3" json:"max_consecutive_nights,omitempty"`
+	MinRestAfterNightHours *RuleLimit             `protobuf:"bytes,4,opt,name=min_rest_after_night_hours,json=minRestAfterNightHours,proto3" json:"min_rest_after_night_hours,omitempty"`
+	MaxHoursPerWeek        *RuleLimit             `protobuf:"bytes,5,opt,name=max_hours_per_week,json=maxHoursPerWeek,proto3" json:"max_hours_per_week,omitempty"`
+	ApprovedLeave          string                 `protobuf:"bytes,6,opt,name=approved_leave,json=approvedLeave,proto3" json:"approved_leave,omitempty"`
+	Qualification          string                 `protobuf:"bytes,7,opt,name=qualification,proto3" json:"qualification,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *RosterRules) Reset() {
+	*x = RosterRules{}
+	mi := &file_plugin_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterRules) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterRules) ProtoMessage() {}
+
+func (x *RosterRules) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterRules.ProtoReflect.Descriptor instead.
+func (*RosterRules) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *RosterRules) GetMinStaff() []*StaffingRule {
+	if x != nil {
+		return x.MinStaff
+	}
+	return nil
+}
+
+func (x *RosterRules) GetSkillMix() []*StaffingRule {
+	if x != nil {
+		return x.SkillMix
+	}
+	return nil
+}
+
+func (x *RosterRules) GetMaxConsecutiveNights() *RuleLimit {
+	if x != nil {
+		return x.MaxConsecutiveNights
+	}
+	return nil
+}
+
+func (x *RosterRules) GetMinRestAfterNightHours() *RuleLimit {
+	if x != nil {
+		return x.MinRestAfterNightHours
+	}
+	return nil
+}
+
+func (x *RosterRules) GetMaxHoursPerWeek() *RuleLimit {
+	if x != nil {
+		return x.MaxHoursPerWeek
+	}
+	return nil
+}
+
+func (x *RosterRules) GetApprovedLeave() string {
+	if x != nil {
+		return x.ApprovedLeave
+	}
+	return ""
+}
+
+func (x *RosterRules) GetQualification() string {
+	if x != nil {
+		return x.Qualification
+	}
+	return ""
+}
+
+type RosterPerson struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	UserId         string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Skills         []string               `protobuf:"bytes,2,rep,name=skills,proto3" json:"skills,omitempty"`
+	Qualifications []string               `protobuf:"bytes,3,rep,name=qualifications,proto3" json:"qualifications,omitempty"`
+	Leave          []string               `protobuf:"bytes,4,rep,name=leave,proto3" json:"leave,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RosterPerson) Reset() {
+	*x = RosterPerson{}
+	mi := &file_plugin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterPerson) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterPerson) ProtoMessage() {}
+
+func (x *RosterPerson) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterPerson.ProtoReflect.Descriptor instead.
+func (*RosterPerson) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RosterPerson) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RosterPerson) GetSkills() []string {
+	if x != nil {
+		return x.Skills
+	}
+	return nil
+}
+
+func (x *RosterPerson) GetQualifications() []string {
+	if x != nil {
+		return x.Qualifications
+	}
+	return nil
+}
+
+func (x *RosterPerson) GetLeave() []string {
+	if x != nil {
+		return x.Leave
+	}
+	return nil
+}
+
+type RosterSetup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DepartmentId  string                 `protobuf:"bytes,1,opt,name=department_id,json=departmentId,proto3" json:"department_id,omitempty"`
+	Month         string                 `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
+	Shifts        []*ShiftDefinition     `protobuf:"bytes,3,rep,name=shifts,proto3" json:"shifts,omitempty"`
+	Rules         *RosterRules           `protobuf:"bytes,4,opt,name=rules,proto3" json:"rules,omitempty"`
+	People        []*RosterPerson        `protobuf:"bytes,5,rep,name=people,proto3" json:"people,omitempty"`
+	Heads         []string               `protobuf:"bytes,6,rep,name=heads,proto3" json:"heads,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RosterSetup) Reset() {
+	*x = RosterSetup{}
+	mi := &file_plugin_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterSetup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterSetup) ProtoMessage() {}
+
+func (x *RosterSetup) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterSetup.ProtoReflect.Descriptor instead.
+func (*RosterSetup) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RosterSetup) GetDepartmentId() string {
+	if x != nil {
+		return x.DepartmentId
+	}
+	return ""
+}
+
+func (x *RosterSetup) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *RosterSetup) GetShifts() []*ShiftDefinition {
+	if x != nil {
+		return x.Shifts
+	}
+	return nil
+}
+
+func (x *RosterSetup) GetRules() *RosterRules {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *RosterSetup) GetPeople() []*RosterPerson {
+	if x != nil {
+		return x.People
+	}
+	return nil
+}
+
+func (x *RosterSetup) GetHeads() []string {
+	if x != nil {
+		return x.Heads
+	}
+	return nil
+}
+
+type DirectMessageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DirectMessageRequest) Reset() {
+	*x = DirectMessageRequest{}
+	mi := &file_plugin_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DirectMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DirectMessageRequest) ProtoMessage() {}
+
+func (x *DirectMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DirectMessageRequest.ProtoReflect.Descriptor instead.
+func (*DirectMessageRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *DirectMessageRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *DirectMessageRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
 type AttendanceRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	DepartmentId  string                 `protobuf:"bytes,1,opt,name=department_id,json=departmentId,proto3" json:"department_id,omitempty"`
@@ -1735,7 +2351,7 @@ type AttendanceRequest struct {
 
 func (x *AttendanceRequest) Reset() {
 	*x = AttendanceRequest{}
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1747,7 +2363,7 @@ func (x *AttendanceRequest) String() string {
 func (*AttendanceRequest) ProtoMessage() {}
 
 func (x *AttendanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1760,7 +2376,7 @@ func (x *AttendanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttendanceRequest.ProtoReflect.Descriptor instead.
 func (*AttendanceRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{29}
+	return file_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AttendanceRequest) GetDepartmentId() string {
@@ -1797,7 +2413,7 @@ type AttendanceRecord struct {
 
 func (x *AttendanceRecord) Reset() {
 	*x = AttendanceRecord{}
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1809,7 +2425,7 @@ func (x *AttendanceRecord) String() string {
 func (*AttendanceRecord) ProtoMessage() {}
 
 func (x *AttendanceRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1822,7 +2438,7 @@ func (x *AttendanceRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttendanceRecord.ProtoReflect.Descriptor instead.
 func (*AttendanceRecord) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{30}
+	return file_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AttendanceRecord) GetUserId() string {
@@ -1869,7 +2485,7 @@ type AttendanceList struct {
 
 func (x *AttendanceList) Reset() {
 	*x = AttendanceList{}
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1881,7 +2497,7 @@ func (x *AttendanceList) String() string {
 func (*AttendanceList) ProtoMessage() {}
 
 func (x *AttendanceList) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1894,7 +2510,7 @@ func (x *AttendanceList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttendanceList.ProtoReflect.Descriptor instead.
 func (*AttendanceList) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{31}
+	return file_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AttendanceList) GetItems() []*AttendanceRecord {
@@ -1913,7 +2529,7 @@ type KVKey struct {
 
 func (x *KVKey) Reset() {
 	*x = KVKey{}
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2541,7 @@ func (x *KVKey) String() string {
 func (*KVKey) ProtoMessage() {}
 
 func (x *KVKey) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2554,7 @@ func (x *KVKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVKey.ProtoReflect.Descriptor instead.
 func (*KVKey) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{32}
+	return file_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *KVKey) GetKey() string {
@@ -1959,7 +2575,7 @@ type KVValue struct {
 
 func (x *KVValue) Reset() {
 	*x = KVValue{}
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +2587,7 @@ func (x *KVValue) String() string {
 func (*KVValue) ProtoMessage() {}
 
 func (x *KVValue) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +2600,7 @@ func (x *KVValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVValue.ProtoReflect.Descriptor instead.
 func (*KVValue) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{33}
+	return file_plugin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *KVValue) GetKey() string {
@@ -2018,7 +2634,7 @@ type KVListRequest struct {
 
 func (x *KVListRequest) Reset() {
 	*x = KVListRequest{}
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2030,7 +2646,7 @@ func (x *KVListRequest) String() string {
 func (*KVListRequest) ProtoMessage() {}
 
 func (x *KVListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2043,7 +2659,7 @@ func (x *KVListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVListRequest.ProtoReflect.Descriptor instead.
 func (*KVListRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{34}
+	return file_plugin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *KVListRequest) GetPrefix() string {
@@ -2069,7 +2685,7 @@ type KVKeys struct {
 
 func (x *KVKeys) Reset() {
 	*x = KVKeys{}
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2697,7 @@ func (x *KVKeys) String() string {
 func (*KVKeys) ProtoMessage() {}
 
 func (x *KVKeys) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2710,7 @@ func (x *KVKeys) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVKeys.ProtoReflect.Descriptor instead.
 func (*KVKeys) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{35}
+	return file_plugin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *KVKeys) GetKeys() []string {
@@ -2231,13 +2847,66 @@ const file_plugin_proto_rawDesc = "" +
 	"Assignment\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x12\n" +
 	"\x04date\x18\x02 \x01(\tR\x04date\x12\x14\n" +
-	"\x05shift\x18\x03 \x01(\tR\x05shift\"\xab\x01\n" +
+	"\x05shift\x18\x03 \x01(\tR\x05shift\"\xee\x01\n" +
 	"\x06Roster\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
 	"\rdepartment_id\x18\x02 \x01(\tR\fdepartmentId\x12\x14\n" +
 	"\x05month\x18\x03 \x01(\tR\x05month\x12\x16\n" +
 	"\x06status\x18\x04 \x01(\tR\x06status\x12>\n" +
-	"\vassignments\x18\x05 \x03(\v2\x1c.rounds.plugin.v1.AssignmentR\vassignments\"n\n" +
+	"\vassignments\x18\x05 \x03(\v2\x1c.rounds.plugin.v1.AssignmentR\vassignments\x12A\n" +
+	"\n" +
+	"violations\x18\x06 \x03(\v2!.rounds.plugin.v1.RosterViolationR\n" +
+	"violations\"\x9e\x01\n" +
+	"\x0fRosterViolation\x12\x12\n" +
+	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x1a\n" +
+	"\bseverity\x18\x02 \x01(\tR\bseverity\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x12\n" +
+	"\x04date\x18\x04 \x01(\tR\x04date\x12\x14\n" +
+	"\x05shift\x18\x05 \x01(\tR\x05shift\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\"\x8b\x02\n" +
+	"\x0fShiftDefinition\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12!\n" +
+	"\fstart_minute\x18\x04 \x01(\x05R\vstartMinute\x12\x1d\n" +
+	"\n" +
+	"end_minute\x18\x05 \x01(\x05R\tendMinute\x12%\n" +
+	"\x0elength_minutes\x18\x06 \x01(\x05R\rlengthMinutes\x12!\n" +
+	"\fpaid_minutes\x18\a \x01(\x05R\vpaidMinutes\x12\x14\n" +
+	"\x05night\x18\b \x01(\bR\x05night\x12\x1a\n" +
+	"\brequires\x18\t \x03(\tR\brequires\"q\n" +
+	"\fStaffingRule\x12\x1d\n" +
+	"\n" +
+	"shift_code\x18\x01 \x01(\tR\tshiftCode\x12\x14\n" +
+	"\x05skill\x18\x02 \x01(\tR\x05skill\x12\x10\n" +
+	"\x03min\x18\x03 \x01(\x05R\x03min\x12\x1a\n" +
+	"\bseverity\x18\x04 \x01(\tR\bseverity\"=\n" +
+	"\tRuleLimit\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x05R\x05value\x12\x1a\n" +
+	"\bseverity\x18\x02 \x01(\tR\bseverity\"\xca\x03\n" +
+	"\vRosterRules\x12;\n" +
+	"\tmin_staff\x18\x01 \x03(\v2\x1e.rounds.plugin.v1.StaffingRuleR\bminStaff\x12;\n" +
+	"\tskill_mix\x18\x02 \x03(\v2\x1e.rounds.plugin.v1.StaffingRuleR\bskillMix\x12Q\n" +
+	"\x16max_consecutive_nights\x18\x03 \x01(\v2\x1b.rounds.plugin.v1.RuleLimitR\x14maxConsecutiveNights\x12W\n" +
+	"\x1amin_rest_after_night_hours\x18\x04 \x01(\v2\x1b.rounds.plugin.v1.RuleLimitR\x16minRestAfterNightHours\x12H\n" +
+	"\x12max_hours_per_week\x18\x05 \x01(\v2\x1b.rounds.plugin.v1.RuleLimitR\x0fmaxHoursPerWeek\x12%\n" +
+	"\x0eapproved_leave\x18\x06 \x01(\tR\rapprovedLeave\x12$\n" +
+	"\rqualification\x18\a \x01(\tR\rqualification\"}\n" +
+	"\fRosterPerson\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
+	"\x06skills\x18\x02 \x03(\tR\x06skills\x12&\n" +
+	"\x0equalifications\x18\x03 \x03(\tR\x0equalifications\x12\x14\n" +
+	"\x05leave\x18\x04 \x03(\tR\x05leave\"\x86\x02\n" +
+	"\vRosterSetup\x12#\n" +
+	"\rdepartment_id\x18\x01 \x01(\tR\fdepartmentId\x12\x14\n" +
+	"\x05month\x18\x02 \x01(\tR\x05month\x129\n" +
+	"\x06shifts\x18\x03 \x03(\v2!.rounds.plugin.v1.ShiftDefinitionR\x06shifts\x123\n" +
+	"\x05rules\x18\x04 \x01(\v2\x1d.rounds.plugin.v1.RosterRulesR\x05rules\x126\n" +
+	"\x06people\x18\x05 \x03(\v2\x1e.rounds.plugin.v1.RosterPersonR\x06people\x12\x14\n" +
+	"\x05heads\x18\x06 \x03(\tR\x05heads\"C\n" +
+	"\x14DirectMessageRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\"n\n" +
 	"\x11AttendanceRequest\x12#\n" +
 	"\rdepartment_id\x18\x01 \x01(\tR\fdepartmentId\x12\x1b\n" +
 	"\tfrom_date\x18\x02 \x01(\tR\bfromDate\x12\x17\n" +
@@ -2271,7 +2940,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\x0eOnStaffChanged\x12\x1e.rounds.plugin.v1.StaffChanged\x1a\x17.rounds.plugin.v1.Empty\x12>\n" +
 	"\x05OnJob\x12\x1c.rounds.plugin.v1.JobRequest\x1a\x17.rounds.plugin.v1.Empty\x12M\n" +
 	"\tOnCommand\x12 .rounds.plugin.v1.CommandRequest\x1a\x1e.rounds.plugin.v1.CommandReply\x12G\n" +
-	"\x06OnHTTP\x12\x1d.rounds.plugin.v1.HTTPRequest\x1a\x1e.rounds.plugin.v1.HTTPResponse2\xe9\a\n" +
+	"\x06OnHTTP\x12\x1d.rounds.plugin.v1.HTTPRequest\x1a\x1e.rounds.plugin.v1.HTTPResponse2\x9c\t\n" +
 	"\aHostAPI\x12W\n" +
 	"\x0fListDepartments\x12\".rounds.plugin.v1.DirectoryRequest\x1a .rounds.plugin.v1.DepartmentList\x12L\n" +
 	"\tListStaff\x12\".rounds.plugin.v1.DirectoryRequest\x1a\x1b.rounds.plugin.v1.StaffList\x12W\n" +
@@ -2285,7 +2954,9 @@ const file_plugin_proto_rawDesc = "" +
 	"\x05KVGet\x12\x17.rounds.plugin.v1.KVKey\x1a\x19.rounds.plugin.v1.KVValue\x12;\n" +
 	"\x05KVSet\x12\x19.rounds.plugin.v1.KVValue\x1a\x17.rounds.plugin.v1.Empty\x12<\n" +
 	"\bKVDelete\x12\x17.rounds.plugin.v1.KVKey\x1a\x17.rounds.plugin.v1.Empty\x12C\n" +
-	"\x06KVList\x12\x1f.rounds.plugin.v1.KVListRequest\x1a\x18.rounds.plugin.v1.KVKeysB7Z5github.com/roundshq/rounds/plugins/sdk/internal/protob\x06proto3"
+	"\x06KVList\x12\x1f.rounds.plugin.v1.KVListRequest\x1a\x18.rounds.plugin.v1.KVKeys\x12P\n" +
+	"\x0eGetRosterSetup\x12\x1f.rounds.plugin.v1.RosterRequest\x1a\x1d.rounds.plugin.v1.RosterSetup\x12_\n" +
+	"\x11SendDirectMessage\x12&.rounds.plugin.v1.DirectMessageRequest\x1a\".rounds.plugin.v1.SendMessageReplyB7Z5github.com/roundshq/rounds/plugins/sdk/internal/protob\x06proto3"
 
 var (
 	file_plugin_proto_rawDescOnce sync.Once
@@ -2299,7 +2970,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_plugin_proto_goTypes = []any{
 	(*Empty)(nil),                 // 0: rounds.plugin.v1.Empty
 	(*Actor)(nil),                 // 1: rounds.plugin.v1.Actor
@@ -2330,19 +3001,27 @@ var file_plugin_proto_goTypes = []any{
 	(*RosterRequest)(nil),         // 26: rounds.plugin.v1.RosterRequest
 	(*Assignment)(nil),            // 27: rounds.plugin.v1.Assignment
 	(*Roster)(nil),                // 28: rounds.plugin.v1.Roster
-	(*AttendanceRequest)(nil),     // 29: rounds.plugin.v1.AttendanceRequest
-	(*AttendanceRecord)(nil),      // 30: rounds.plugin.v1.AttendanceRecord
-	(*AttendanceList)(nil),        // 31: rounds.plugin.v1.AttendanceList
-	(*KVKey)(nil),                 // 32: rounds.plugin.v1.KVKey
-	(*KVValue)(nil),               // 33: rounds.plugin.v1.KVValue
-	(*KVListRequest)(nil),         // 34: rounds.plugin.v1.KVListRequest
-	(*KVKeys)(nil),                // 35: rounds.plugin.v1.KVKeys
-	nil,                           // 36: rounds.plugin.v1.StartRequest.SettingsEntry
-	nil,                           // 37: rounds.plugin.v1.Approval.FormEntry
-	nil,                           // 38: rounds.plugin.v1.SubmitApprovalRequest.FormEntry
+	(*RosterViolation)(nil),       // 29: rounds.plugin.v1.RosterViolation
+	(*ShiftDefinition)(nil),       // 30: rounds.plugin.v1.ShiftDefinition
+	(*StaffingRule)(nil),          // 31: rounds.plugin.v1.StaffingRule
+	(*RuleLimit)(nil),             // 32: rounds.plugin.v1.RuleLimit
+	(*RosterRules)(nil),           // 33: rounds.plugin.v1.RosterRules
+	(*RosterPerson)(nil),          // 34: rounds.plugin.v1.RosterPerson
+	(*RosterSetup)(nil),           // 35: rounds.plugin.v1.RosterSetup
+	(*DirectMessageRequest)(nil),  // 36: rounds.plugin.v1.DirectMessageRequest
+	(*AttendanceRequest)(nil),     // 37: rounds.plugin.v1.AttendanceRequest
+	(*AttendanceRecord)(nil),      // 38: rounds.plugin.v1.AttendanceRecord
+	(*AttendanceList)(nil),        // 39: rounds.plugin.v1.AttendanceList
+	(*KVKey)(nil),                 // 40: rounds.plugin.v1.KVKey
+	(*KVValue)(nil),               // 41: rounds.plugin.v1.KVValue
+	(*KVListRequest)(nil),         // 42: rounds.plugin.v1.KVListRequest
+	(*KVKeys)(nil),                // 43: rounds.plugin.v1.KVKeys
+	nil,                           // 44: rounds.plugin.v1.StartRequest.SettingsEntry
+	nil,                           // 45: rounds.plugin.v1.Approval.FormEntry
+	nil,                           // 46: rounds.plugin.v1.SubmitApprovalRequest.FormEntry
 }
 var file_plugin_proto_depIdxs = []int32{
-	36, // 0: rounds.plugin.v1.StartRequest.settings:type_name -> rounds.plugin.v1.StartRequest.SettingsEntry
+	44, // 0: rounds.plugin.v1.StartRequest.settings:type_name -> rounds.plugin.v1.StartRequest.SettingsEntry
 	1,  // 1: rounds.plugin.v1.CommandRequest.actor:type_name -> rounds.plugin.v1.Actor
 	11, // 2: rounds.plugin.v1.HTTPRequest.headers:type_name -> rounds.plugin.v1.Header
 	1,  // 3: rounds.plugin.v1.HTTPRequest.actor:type_name -> rounds.plugin.v1.Actor
@@ -2350,59 +3029,72 @@ var file_plugin_proto_depIdxs = []int32{
 	14, // 5: rounds.plugin.v1.DepartmentList.items:type_name -> rounds.plugin.v1.Department
 	15, // 6: rounds.plugin.v1.StaffList.items:type_name -> rounds.plugin.v1.Staff
 	4,  // 7: rounds.plugin.v1.MessageList.items:type_name -> rounds.plugin.v1.MessagePosted
-	37, // 8: rounds.plugin.v1.Approval.form:type_name -> rounds.plugin.v1.Approval.FormEntry
-	38, // 9: rounds.plugin.v1.SubmitApprovalRequest.form:type_name -> rounds.plugin.v1.SubmitApprovalRequest.FormEntry
+	45, // 8: rounds.plugin.v1.Approval.form:type_name -> rounds.plugin.v1.Approval.FormEntry
+	46, // 9: rounds.plugin.v1.SubmitApprovalRequest.form:type_name -> rounds.plugin.v1.SubmitApprovalRequest.FormEntry
 	27, // 10: rounds.plugin.v1.Roster.assignments:type_name -> rounds.plugin.v1.Assignment
-	30, // 11: rounds.plugin.v1.AttendanceList.items:type_name -> rounds.plugin.v1.AttendanceRecord
-	2,  // 12: rounds.plugin.v1.App.Start:input_type -> rounds.plugin.v1.StartRequest
-	0,  // 13: rounds.plugin.v1.App.Ping:input_type -> rounds.plugin.v1.Empty
-	4,  // 14: rounds.plugin.v1.App.OnMessagePosted:input_type -> rounds.plugin.v1.MessagePosted
-	5,  // 15: rounds.plugin.v1.App.OnApprovalFinished:input_type -> rounds.plugin.v1.ApprovalFinished
-	6,  // 16: rounds.plugin.v1.App.OnRosterPublished:input_type -> rounds.plugin.v1.RosterPublished
-	7,  // 17: rounds.plugin.v1.App.OnStaffChanged:input_type -> rounds.plugin.v1.StaffChanged
-	8,  // 18: rounds.plugin.v1.App.OnJob:input_type -> rounds.plugin.v1.JobRequest
-	9,  // 19: rounds.plugin.v1.App.OnCommand:input_type -> rounds.plugin.v1.CommandRequest
-	12, // 20: rounds.plugin.v1.App.OnHTTP:input_type -> rounds.plugin.v1.HTTPRequest
-	16, // 21: rounds.plugin.v1.HostAPI.ListDepartments:input_type -> rounds.plugin.v1.DirectoryRequest
-	16, // 22: rounds.plugin.v1.HostAPI.ListStaff:input_type -> rounds.plugin.v1.DirectoryRequest
-	19, // 23: rounds.plugin.v1.HostAPI.SendMessage:input_type -> rounds.plugin.v1.SendMessageRequest
-	21, // 24: rounds.plugin.v1.HostAPI.ListMessages:input_type -> rounds.plugin.v1.ListMessagesRequest
-	23, // 25: rounds.plugin.v1.HostAPI.GetApproval:input_type -> rounds.plugin.v1.ApprovalRequest
-	25, // 26: rounds.plugin.v1.HostAPI.SubmitApproval:input_type -> rounds.plugin.v1.SubmitApprovalRequest
-	26, // 27: rounds.plugin.v1.HostAPI.GetRoster:input_type -> rounds.plugin.v1.RosterRequest
-	28, // 28: rounds.plugin.v1.HostAPI.SaveRosterDraft:input_type -> rounds.plugin.v1.Roster
-	29, // 29: rounds.plugin.v1.HostAPI.ListAttendance:input_type -> rounds.plugin.v1.AttendanceRequest
-	32, // 30: rounds.plugin.v1.HostAPI.KVGet:input_type -> rounds.plugin.v1.KVKey
-	33, // 31: rounds.plugin.v1.HostAPI.KVSet:input_type -> rounds.plugin.v1.KVValue
-	32, // 32: rounds.plugin.v1.HostAPI.KVDelete:input_type -> rounds.plugin.v1.KVKey
-	34, // 33: rounds.plugin.v1.HostAPI.KVList:input_type -> rounds.plugin.v1.KVListRequest
-	0,  // 34: rounds.plugin.v1.App.Start:output_type -> rounds.plugin.v1.Empty
-	3,  // 35: rounds.plugin.v1.App.Ping:output_type -> rounds.plugin.v1.PingReply
-	0,  // 36: rounds.plugin.v1.App.OnMessagePosted:output_type -> rounds.plugin.v1.Empty
-	0,  // 37: rounds.plugin.v1.App.OnApprovalFinished:output_type -> rounds.plugin.v1.Empty
-	0,  // 38: rounds.plugin.v1.App.OnRosterPublished:output_type -> rounds.plugin.v1.Empty
-	0,  // 39: rounds.plugin.v1.App.OnStaffChanged:output_type -> rounds.plugin.v1.Empty
-	0,  // 40: rounds.plugin.v1.App.OnJob:output_type -> rounds.plugin.v1.Empty
-	10, // 41: rounds.plugin.v1.App.OnCommand:output_type -> rounds.plugin.v1.CommandReply
-	13, // 42: rounds.plugin.v1.App.OnHTTP:output_type -> rounds.plugin.v1.HTTPResponse
-	17, // 43: rounds.plugin.v1.HostAPI.ListDepartments:output_type -> rounds.plugin.v1.DepartmentList
-	18, // 44: rounds.plugin.v1.HostAPI.ListStaff:output_type -> rounds.plugin.v1.StaffList
-	20, // 45: rounds.plugin.v1.HostAPI.SendMessage:output_type -> rounds.plugin.v1.SendMessageReply
-	22, // 46: rounds.plugin.v1.HostAPI.ListMessages:output_type -> rounds.plugin.v1.MessageList
-	24, // 47: rounds.plugin.v1.HostAPI.GetApproval:output_type -> rounds.plugin.v1.Approval
-	24, // 48: rounds.plugin.v1.HostAPI.SubmitApproval:output_type -> rounds.plugin.v1.Approval
-	28, // 49: rounds.plugin.v1.HostAPI.GetRoster:output_type -> rounds.plugin.v1.Roster
-	28, // 50: rounds.plugin.v1.HostAPI.SaveRosterDraft:output_type -> rounds.plugin.v1.Roster
-	31, // 51: rounds.plugin.v1.HostAPI.ListAttendance:output_type -> rounds.plugin.v1.AttendanceList
-	33, // 52: rounds.plugin.v1.HostAPI.KVGet:output_type -> rounds.plugin.v1.KVValue
-	0,  // 53: rounds.plugin.v1.HostAPI.KVSet:output_type -> rounds.plugin.v1.Empty
-	0,  // 54: rounds.plugin.v1.HostAPI.KVDelete:output_type -> rounds.plugin.v1.Empty
-	35, // 55: rounds.plugin.v1.HostAPI.KVList:output_type -> rounds.plugin.v1.KVKeys
-	34, // [34:56] is the sub-list for method output_type
-	12, // [12:34] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	29, // 11: rounds.plugin.v1.Roster.violations:type_name -> rounds.plugin.v1.RosterViolation
+	31, // 12: rounds.plugin.v1.RosterRules.min_staff:type_name -> rounds.plugin.v1.StaffingRule
+	31, // 13: rounds.plugin.v1.RosterRules.skill_mix:type_name -> rounds.plugin.v1.StaffingRule
+	32, // 14: rounds.plugin.v1.RosterRules.max_consecutive_nights:type_name -> rounds.plugin.v1.RuleLimit
+	32, // 15: rounds.plugin.v1.RosterRules.min_rest_after_night_hours:type_name -> rounds.plugin.v1.RuleLimit
+	32, // 16: rounds.plugin.v1.RosterRules.max_hours_per_week:type_name -> rounds.plugin.v1.RuleLimit
+	30, // 17: rounds.plugin.v1.RosterSetup.shifts:type_name -> rounds.plugin.v1.ShiftDefinition
+	33, // 18: rounds.plugin.v1.RosterSetup.rules:type_name -> rounds.plugin.v1.RosterRules
+	34, // 19: rounds.plugin.v1.RosterSetup.people:type_name -> rounds.plugin.v1.RosterPerson
+	38, // 20: rounds.plugin.v1.AttendanceList.items:type_name -> rounds.plugin.v1.AttendanceRecord
+	2,  // 21: rounds.plugin.v1.App.Start:input_type -> rounds.plugin.v1.StartRequest
+	0,  // 22: rounds.plugin.v1.App.Ping:input_type -> rounds.plugin.v1.Empty
+	4,  // 23: rounds.plugin.v1.App.OnMessagePosted:input_type -> rounds.plugin.v1.MessagePosted
+	5,  // 24: rounds.plugin.v1.App.OnApprovalFinished:input_type -> rounds.plugin.v1.ApprovalFinished
+	6,  // 25: rounds.plugin.v1.App.OnRosterPublished:input_type -> rounds.plugin.v1.RosterPublished
+	7,  // 26: rounds.plugin.v1.App.OnStaffChanged:input_type -> rounds.plugin.v1.StaffChanged
+	8,  // 27: rounds.plugin.v1.App.OnJob:input_type -> rounds.plugin.v1.JobRequest
+	9,  // 28: rounds.plugin.v1.App.OnCommand:input_type -> rounds.plugin.v1.CommandRequest
+	12, // 29: rounds.plugin.v1.App.OnHTTP:input_type -> rounds.plugin.v1.HTTPRequest
+	16, // 30: rounds.plugin.v1.HostAPI.ListDepartments:input_type -> rounds.plugin.v1.DirectoryRequest
+	16, // 31: rounds.plugin.v1.HostAPI.ListStaff:input_type -> rounds.plugin.v1.DirectoryRequest
+	19, // 32: rounds.plugin.v1.HostAPI.SendMessage:input_type -> rounds.plugin.v1.SendMessageRequest
+	21, // 33: rounds.plugin.v1.HostAPI.ListMessages:input_type -> rounds.plugin.v1.ListMessagesRequest
+	23, // 34: rounds.plugin.v1.HostAPI.GetApproval:input_type -> rounds.plugin.v1.ApprovalRequest
+	25, // 35: rounds.plugin.v1.HostAPI.SubmitApproval:input_type -> rounds.plugin.v1.SubmitApprovalRequest
+	26, // 36: rounds.plugin.v1.HostAPI.GetRoster:input_type -> rounds.plugin.v1.RosterRequest
+	28, // 37: rounds.plugin.v1.HostAPI.SaveRosterDraft:input_type -> rounds.plugin.v1.Roster
+	37, // 38: rounds.plugin.v1.HostAPI.ListAttendance:input_type -> rounds.plugin.v1.AttendanceRequest
+	40, // 39: rounds.plugin.v1.HostAPI.KVGet:input_type -> rounds.plugin.v1.KVKey
+	41, // 40: rounds.plugin.v1.HostAPI.KVSet:input_type -> rounds.plugin.v1.KVValue
+	40, // 41: rounds.plugin.v1.HostAPI.KVDelete:input_type -> rounds.plugin.v1.KVKey
+	42, // 42: rounds.plugin.v1.HostAPI.KVList:input_type -> rounds.plugin.v1.KVListRequest
+	26, // 43: rounds.plugin.v1.HostAPI.GetRosterSetup:input_type -> rounds.plugin.v1.RosterRequest
+	36, // 44: rounds.plugin.v1.HostAPI.SendDirectMessage:input_type -> rounds.plugin.v1.DirectMessageRequest
+	0,  // 45: rounds.plugin.v1.App.Start:output_type -> rounds.plugin.v1.Empty
+	3,  // 46: rounds.plugin.v1.App.Ping:output_type -> rounds.plugin.v1.PingReply
+	0,  // 47: rounds.plugin.v1.App.OnMessagePosted:output_type -> rounds.plugin.v1.Empty
+	0,  // 48: rounds.plugin.v1.App.OnApprovalFinished:output_type -> rounds.plugin.v1.Empty
+	0,  // 49: rounds.plugin.v1.App.OnRosterPublished:output_type -> rounds.plugin.v1.Empty
+	0,  // 50: rounds.plugin.v1.App.OnStaffChanged:output_type -> rounds.plugin.v1.Empty
+	0,  // 51: rounds.plugin.v1.App.OnJob:output_type -> rounds.plugin.v1.Empty
+	10, // 52: rounds.plugin.v1.App.OnCommand:output_type -> rounds.plugin.v1.CommandReply
+	13, // 53: rounds.plugin.v1.App.OnHTTP:output_type -> rounds.plugin.v1.HTTPResponse
+	17, // 54: rounds.plugin.v1.HostAPI.ListDepartments:output_type -> rounds.plugin.v1.DepartmentList
+	18, // 55: rounds.plugin.v1.HostAPI.ListStaff:output_type -> rounds.plugin.v1.StaffList
+	20, // 56: rounds.plugin.v1.HostAPI.SendMessage:output_type -> rounds.plugin.v1.SendMessageReply
+	22, // 57: rounds.plugin.v1.HostAPI.ListMessages:output_type -> rounds.plugin.v1.MessageList
+	24, // 58: rounds.plugin.v1.HostAPI.GetApproval:output_type -> rounds.plugin.v1.Approval
+	24, // 59: rounds.plugin.v1.HostAPI.SubmitApproval:output_type -> rounds.plugin.v1.Approval
+	28, // 60: rounds.plugin.v1.HostAPI.GetRoster:output_type -> rounds.plugin.v1.Roster
+	28, // 61: rounds.plugin.v1.HostAPI.SaveRosterDraft:output_type -> rounds.plugin.v1.Roster
+	39, // 62: rounds.plugin.v1.HostAPI.ListAttendance:output_type -> rounds.plugin.v1.AttendanceList
+	41, // 63: rounds.plugin.v1.HostAPI.KVGet:output_type -> rounds.plugin.v1.KVValue
+	0,  // 64: rounds.plugin.v1.HostAPI.KVSet:output_type -> rounds.plugin.v1.Empty
+	0,  // 65: rounds.plugin.v1.HostAPI.KVDelete:output_type -> rounds.plugin.v1.Empty
+	43, // 66: rounds.plugin.v1.HostAPI.KVList:output_type -> rounds.plugin.v1.KVKeys
+	35, // 67: rounds.plugin.v1.HostAPI.GetRosterSetup:output_type -> rounds.plugin.v1.RosterSetup
+	20, // 68: rounds.plugin.v1.HostAPI.SendDirectMessage:output_type -> rounds.plugin.v1.SendMessageReply
+	45, // [45:69] is the sub-list for method output_type
+	21, // [21:45] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -2416,7 +3108,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -428,19 +428,21 @@ var App_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	HostAPI_ListDepartments_FullMethodName = "/rounds.plugin.v1.HostAPI/ListDepartments"
-	HostAPI_ListStaff_FullMethodName       = "/rounds.plugin.v1.HostAPI/ListStaff"
-	HostAPI_SendMessage_FullMethodName     = "/rounds.plugin.v1.HostAPI/SendMessage"
-	HostAPI_ListMessages_FullMethodName    = "/rounds.plugin.v1.HostAPI/ListMessages"
-	HostAPI_GetApproval_FullMethodName     = "/rounds.plugin.v1.HostAPI/GetApproval"
-	HostAPI_SubmitApproval_FullMethodName  = "/rounds.plugin.v1.HostAPI/SubmitApproval"
-	HostAPI_GetRoster_FullMethodName       = "/rounds.plugin.v1.HostAPI/GetRoster"
-	HostAPI_SaveRosterDraft_FullMethodName = "/rounds.plugin.v1.HostAPI/SaveRosterDraft"
-	HostAPI_ListAttendance_FullMethodName  = "/rounds.plugin.v1.HostAPI/ListAttendance"
-	HostAPI_KVGet_FullMethodName           = "/rounds.plugin.v1.HostAPI/KVGet"
-	HostAPI_KVSet_FullMethodName           = "/rounds.plugin.v1.HostAPI/KVSet"
-	HostAPI_KVDelete_FullMethodName        = "/rounds.plugin.v1.HostAPI/KVDelete"
-	HostAPI_KVList_FullMethodName          = "/rounds.plugin.v1.HostAPI/KVList"
+	HostAPI_ListDepartments_FullMethodName   = "/rounds.plugin.v1.HostAPI/ListDepartments"
+	HostAPI_ListStaff_FullMethodName         = "/rounds.plugin.v1.HostAPI/ListStaff"
+	HostAPI_SendMessage_FullMethodName       = "/rounds.plugin.v1.HostAPI/SendMessage"
+	HostAPI_ListMessages_FullMethodName      = "/rounds.plugin.v1.HostAPI/ListMessages"
+	HostAPI_GetApproval_FullMethodName       = "/rounds.plugin.v1.HostAPI/GetApproval"
+	HostAPI_SubmitApproval_FullMethodName    = "/rounds.plugin.v1.HostAPI/SubmitApproval"
+	HostAPI_GetRoster_FullMethodName         = "/rounds.plugin.v1.HostAPI/GetRoster"
+	HostAPI_SaveRosterDraft_FullMethodName   = "/rounds.plugin.v1.HostAPI/SaveRosterDraft"
+	HostAPI_ListAttendance_FullMethodName    = "/rounds.plugin.v1.HostAPI/ListAttendance"
+	HostAPI_KVGet_FullMethodName             = "/rounds.plugin.v1.HostAPI/KVGet"
+	HostAPI_KVSet_FullMethodName             = "/rounds.plugin.v1.HostAPI/KVSet"
+	HostAPI_KVDelete_FullMethodName          = "/rounds.plugin.v1.HostAPI/KVDelete"
+	HostAPI_KVList_FullMethodName            = "/rounds.plugin.v1.HostAPI/KVList"
+	HostAPI_GetRosterSetup_FullMethodName    = "/rounds.plugin.v1.HostAPI/GetRosterSetup"
+	HostAPI_SendDirectMessage_FullMethodName = "/rounds.plugin.v1.HostAPI/SendDirectMessage"
 )
 
 // HostAPIClient is the client API for HostAPI service.
@@ -460,6 +462,9 @@ type HostAPIClient interface {
 	KVSet(ctx context.Context, in *KVValue, opts ...grpc.CallOption) (*Empty, error)
 	KVDelete(ctx context.Context, in *KVKey, opts ...grpc.CallOption) (*Empty, error)
 	KVList(ctx context.Context, in *KVListRequest, opts ...grpc.CallOption) (*KVKeys, error)
+	// SDK v0.2.0
+	GetRosterSetup(ctx context.Context, in *RosterRequest, opts ...grpc.CallOption) (*RosterSetup, error)
+	SendDirectMessage(ctx context.Context, in *DirectMessageRequest, opts ...grpc.CallOption) (*SendMessageReply, error)
 }
 
 type hostAPIClient struct {
@@ -600,6 +605,26 @@ func (c *hostAPIClient) KVList(ctx context.Context, in *KVListRequest, opts ...g
 	return out, nil
 }
 
+func (c *hostAPIClient) GetRosterSetup(ctx context.Context, in *RosterRequest, opts ...grpc.CallOption) (*RosterSetup, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RosterSetup)
+	err := c.cc.Invoke(ctx, HostAPI_GetRosterSetup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostAPIClient) SendDirectMessage(ctx context.Context, in *DirectMessageRequest, opts ...grpc.CallOption) (*SendMessageReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendMessageReply)
+	err := c.cc.Invoke(ctx, HostAPI_SendDirectMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostAPIServer is the server API for HostAPI service.
 // All implementations must embed UnimplementedHostAPIServer
 // for forward compatibility.
@@ -617,6 +642,9 @@ type HostAPIServer interface {
 	KVSet(context.Context, *KVValue) (*Empty, error)
 	KVDelete(context.Context, *KVKey) (*Empty, error)
 	KVList(context.Context, *KVListRequest) (*KVKeys, error)
+	// SDK v0.2.0
+	GetRosterSetup(context.Context, *RosterRequest) (*RosterSetup, error)
+	SendDirectMessage(context.Context, *DirectMessageRequest) (*SendMessageReply, error)
 	mustEmbedUnimplementedHostAPIServer()
 }
 
@@ -665,6 +693,12 @@ func (UnimplementedHostAPIServer) KVDelete(context.Context, *KVKey) (*Empty, err
 }
 func (UnimplementedHostAPIServer) KVList(context.Context, *KVListRequest) (*KVKeys, error) {
 	return nil, status.Error(codes.Unimplemented, "method KVList not implemented")
+}
+func (UnimplementedHostAPIServer) GetRosterSetup(context.Context, *RosterRequest) (*RosterSetup, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRosterSetup not implemented")
+}
+func (UnimplementedHostAPIServer) SendDirectMessage(context.Context, *DirectMessageRequest) (*SendMessageReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendDirectMessage not implemented")
 }
 func (UnimplementedHostAPIServer) mustEmbedUnimplementedHostAPIServer() {}
 func (UnimplementedHostAPIServer) testEmbeddedByValue()                 {}
@@ -921,6 +955,42 @@ func _HostAPI_KVList_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostAPI_GetRosterSetup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RosterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).GetRosterSetup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_GetRosterSetup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).GetRosterSetup(ctx, req.(*RosterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostAPI_SendDirectMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DirectMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostAPIServer).SendDirectMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostAPI_SendDirectMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostAPIServer).SendDirectMessage(ctx, req.(*DirectMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // HostAPI_ServiceDesc is the grpc.ServiceDesc for HostAPI service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -979,6 +1049,14 @@ var HostAPI_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "KVList",
 			Handler:    _HostAPI_KVList_Handler,
+		},
+		{
+			MethodName: "GetRosterSetup",
+			Handler:    _HostAPI_GetRosterSetup_Handler,
+		},
+		{
+			MethodName: "SendDirectMessage",
+			Handler:    _HostAPI_SendDirectMessage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
