@@ -186,7 +186,7 @@ test('a nurse of the ward sees the roster by month and week and asks for a swap'
   await context.close();
 });
 
-test('the roster on a phone', async (t) => {
+test('the roster on a phone, today marked', async (t) => {
   if (skip) return t.skip(skip);
   if (!d1) return t.skip('the roster was not published');
   const { page, context } = await newPage(browser, PHONE);
@@ -202,6 +202,27 @@ test('the roster on a phone', async (t) => {
   const wide2 = await page.evaluate(() => document.querySelector('.roster').scrollWidth);
   assert.ok(wide2 <= 390, `the month is ${wide2}px wide`);
   await shot(page, 'roster-month-phone');
+  // Today: the head nurse publishes a short roster from today (through the
+  // API; the editor was shown above) with a day shift for the nurse; back on
+  // the current week, today's column is marked and her shift is in it.
+  const today = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  const last = addDays(today, 6) < d1 ? addDays(today, 6) : addDays(d1, -1);
+  const H = await newPage(browser, DESKTOP);
+  await signIn(H.page, head.login, password);
+  const org = (await apiIn(H.page, 'GET', '/api/v1/me')).body.org_id;
+  const dayId = (await apiIn(H.page, 'GET', `/api/v1/orgs/${org}/shifts`)).body.items.find((s) => s.code === '白').id;
+  let r = await apiIn(H.page, 'POST', `/api/v1/orgs/${org}/departments/${ward}/rosters`, { from: today, to: last });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  r = await apiIn(H.page, 'PUT', `/api/v1/rosters/${r.body.roster.id}`, { version: 1, assignments: [{ user_id: nurseId, date: today, shift_id: dayId }] });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await apiIn(H.page, 'POST', `/api/v1/rosters/${r.body.roster.id}/publish`, { version: r.body.roster.version });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await H.context.close();
+  await page.getByTestId('mode-week').click();
+  await page.getByTestId('roster-today').click();
+  await page.locator('[data-testid=roster-grid] thead th.rs-today[aria-current=date]').waitFor();
+  assert.equal(await page.locator(`[data-testid=roster-grid] tr.rs-me td.rs-today[data-date="${today}"] .rs-chip`).getAttribute('data-code'), '白');
+  await shot(page, 'roster-today-phone');
   assert.deepEqual(page.errors.map(String), []);
   await context.close();
 });
