@@ -10,6 +10,7 @@ import { ChatView } from './views/chat.js';
 import { DirectoryView } from './views/directory.js';
 import { ApprovalsView } from './views/approvals.js';
 import { AttendanceView } from './views/attendance.js';
+import { RosterView } from './views/roster.js';
 import { PlaceholderView } from './views/placeholder.js';
 import { Socket } from './ws.js';
 import { people } from './people.js';
@@ -22,6 +23,7 @@ const tabs = [
   { id: 'chat', icon: 'chat', label: 'nav.chat' },
   { id: 'directory', icon: 'contacts', label: 'nav.directory' },
   { id: 'approvals', icon: 'approvals', label: 'nav.approvals' },
+  { id: 'roster', icon: 'calendar', label: 'nav.roster' },
   { id: 'attendance', icon: 'clock', label: 'nav.attendance' },
   { id: 'apps', icon: 'apps', label: 'nav.apps' },
   { id: 'admin', icon: 'admin', label: 'nav.admin' },
@@ -163,6 +165,9 @@ function viewFor(tab) {
         break;
       case 'attendance':
         views[tab] = session.serves('POST', '/api/v1/attendance/clock') ? new AttendanceView() : new PlaceholderView(tab);
+        break;
+      case 'roster':
+        views[tab] = session.serves('GET', '/api/v1/orgs/{org}/shifts') ? new RosterView() : new PlaceholderView(tab);
         break;
       default: views[tab] = new PlaceholderView(tab);
     }
