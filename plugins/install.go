@@ -87,7 +87,7 @@ func checkInstall(inst Install, b Bundle, serverVersion string) (checksum []byte
 	if inst.AppID != b.Manifest.ID {
 		return nil, core.Invalid("app_id", "install is for %q but the bundle is %q", inst.AppID, b.Manifest.ID)
 	}
-	if sdk.CompareVersions(serverVersion, b.Manifest.MinServerVersion) < 0 {
+	if !serverMeets(serverVersion, b.Manifest.MinServerVersion) {
 		return nil, core.Invalid("min_server_version", "the app needs Rounds %s or newer; this server is %s", b.Manifest.MinServerVersion, serverVersion)
 	}
 	sum, err := hex.DecodeString(strings.ToLower(inst.Checksum))
@@ -159,4 +159,13 @@ func toSDK(err error) error {
 		return &sdk.Error{Code: sdk.Code(ce.Code), Message: core.ErrorMessage(err), Field: ce.Field}
 	}
 	return sdk.Errorf(sdk.CodeInternal, "internal error")
+}
+
+// serverMeets reports whether a server of version server runs an app that
+// needs min. A build on the way to a version (0.1.0-dev, 0.2.0-rc.1) carries
+// what that version will, so it counts as that version.
+func serverMeets(server, min string) bool {
+	base, _, _ := strings.Cut(server, "+")
+	base, _, _ = strings.Cut(base, "-")
+	return sdk.CompareVersions(base, min) >= 0
 }
