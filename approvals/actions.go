@@ -84,7 +84,8 @@ var errAlreadyDecided = core.Errorf(core.EConflict, "this step was already decid
 
 // act runs fn on a claimed request in a transaction, with idempotency by
 // action id and a retry when a concurrent action won the compare-and-swap.
-func (s *Service) act(ctx context.Context, requestID, actionID, action string, fn func(x *run, a core.Actor) error) (Outcome, error) {
+func (s *Service) act(ctx context.Context, requestID, actionID, action string, fn func(x *run, a core.Actor) error) (_ Outcome, err error) {
+	defer s.observe(action, time.Now(), &err)
 	a, err := s.actor(ctx)
 	if err != nil {
 		return Outcome{}, err

@@ -43,6 +43,19 @@ type Options struct {
 	Clock        core.Clock
 	UrgeInterval time.Duration
 	Logger       *slog.Logger
+	// Observer hears what happened, for the node's metrics (optional).
+	Observer Observer
+}
+
+// Observer hears what the service did, counted where it happens rather
+// than from bus events (which may be dropped). Calls must be quick.
+type Observer interface {
+	// Acted reports one action (submit, approve, reject …) with how long it
+	// took and its error code ("" when it was carried out or replayed).
+	Acted(action string, took time.Duration, code core.Code)
+	// Happened reports a committed event of a request (SubjectSubmitted,
+	// SubjectFinished …) with its template and status.
+	Happened(subject, templateCode string, status Status)
 }
 
 // Service is the approvals service. Every transport calls it with the actor
@@ -57,6 +70,7 @@ type Service struct {
 	clock    core.Clock
 	urge     time.Duration
 	log      *slog.Logger
+	observer Observer
 
 	flows sync.Map // template version id → *compiledTemplate (versions never change)
 }
@@ -72,7 +86,7 @@ func New(o Options) (*Service, error) {
 		return nil, errors.New("approvals: Store, Directory and Authorizer are required")
 	}
 	s := &Service{store: o.Store, dir: o.Directory, authz: o.Authorizer, notifier: o.Notifier, bus: o.Bus,
-		audit: o.Audit, clock: o.Clock, urge: o.UrgeInterval, log: o.Logger}
+		audit: o.Audit, clock: o.Clock, urge: o.UrgeInterval, log: o.Logger, observer: o.Observer}
 	if s.clock == nil {
 		s.clock = core.SystemClock{}
 	}
@@ -338,7 +352,8 @@ func checkActionID(id string) error {
 
 // Submit creates and starts a request. Retrying with the same action id
 // returns the first outcome.
-func (s *Service) Submit(ctx context.Context, in SubmitInput) (Outcome, error) {
+func (s *Service) Submit(ctx context.Context, in SubmitInput) (out Outcome, err error) {
+	defer s.observe(ActSubmit, time.Now(), &err)
 	a, err := s.actor(ctx)
 	if err != nil {
 		return Outcome{}, err
@@ -380,7 +395,6 @@ func (s *Service) Submit(ctx context.Context, in SubmitInput) (Outcome, error) {
 	if _, err := s.prepare(ctx, ct, r, in.Form, in.DeptID, in.Chosen); err != nil {
 		return Outcome{}, err
 	}
-	var out Outcome
 	var x *run
 	for attempt := 0; attempt < 3; attempt++ {
 		out, x, err = s.submitOnce(ctx, a, in, r, ct, now)
@@ -538,6 +552,11 @@ func (s *Service) after(ctx context.Context, x *run) {
 			}
 		}
 	}
+	if s.observer != nil {
+		for _, subj := range x.events {
+			s.observer.Happened(subj, x.r.TemplateCode, x.r.Status)
+		}
+	}
 	if s.bus != nil {
 		for _, subj := range x.events {
 			data, _ := json.Marshal(x.event(subj))
@@ -545,6 +564,13 @@ func (s *Service) after(ctx context.Context, x *run) {
 				s.log.WarnContext(ctx, "approvals: publish", "subject", subj, "err", err)
 			}
 		}
+	}
+}
+
+// observe reports an action to the observer when there is one.
+func (s *Service) observe(action string, start time.Time, err *error) {
+	if s.observer != nil {
+		s.observer.Acted(action, time.Since(start), core.ErrorCode(*err))
 	}
 }
 

@@ -213,6 +213,9 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 		return Message{}, err
 	}
 	s.notify(ctx, evs)
+	if s.observer != nil {
+		s.observer.MessageSent(string(m.Kind), m.Urgent)
+	}
 	if readMoved && receiptsOn {
 		s.queueReceipt(m.ConversationID, uid, m.Seq)
 	}

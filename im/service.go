@@ -105,6 +105,16 @@ type Deps struct {
 	// Audit records retention policy changes, legal holds and exports
 	// (optional; without it nothing is recorded).
 	Audit audit.Recorder
+	// Observer hears of every message stored, for the node's metrics
+	// (optional). It must be quick.
+	Observer Observer
+}
+
+// Observer hears what the service did, counted where it happens.
+type Observer interface {
+	// MessageSent reports a new message (not a retried send) by kind;
+	// urgent for a DING.
+	MessageSent(kind string, urgent bool)
 }
 
 // Service is the messaging service. Every transport (HTTP, WebSocket,
@@ -123,6 +133,7 @@ type Service struct {
 	managers Managers
 	files    files.Store
 	audit    audit.Recorder
+	observer Observer
 
 	// indexFollowed is set once FollowIndex runs: from then on the index
 	// follows the log and sends do not write it themselves.
@@ -144,7 +155,7 @@ func NewService(d Deps, cfg Config) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Service{store: d.Store, bus: d.Bus, clock: d.Clock, dir: d.Directory, authz: d.Authorizer, index: d.Index, log: d.Logger, onDuty: d.OnDuty, managers: d.Managers, files: d.Files, audit: d.Audit,
+	return &Service{store: d.Store, bus: d.Bus, clock: d.Clock, dir: d.Directory, authz: d.Authorizer, index: d.Index, log: d.Logger, onDuty: d.OnDuty, managers: d.Managers, files: d.Files, audit: d.Audit, observer: d.Observer,
 		cfg: cfg.withDefaults(), pending: map[string]map[string]int64{}}
 }
 

@@ -32,6 +32,7 @@ type App struct {
 	log     *slog.Logger
 	db      *sqldb.DB
 	reg     *prometheus.Registry
+	metrics *nodeMetrics
 	mux     *http.ServeMux
 	router  *httpapi.Router
 	core    *coreParts
@@ -99,6 +100,7 @@ func Build(ctx context.Context, cfg config.Config, logw io.Writer) (*App, error)
 	slog.SetDefault(a.log)
 	a.bgCtx, a.stopBg = context.WithCancel(context.Background())
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.metrics = newNodeMetrics(a.reg)
 	ok := false
 	defer func() {
 		if !ok {

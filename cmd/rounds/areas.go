@@ -171,7 +171,7 @@ func (a *App) wireApprovals(ctx context.Context, c *coreParts, ar *areas) error 
 	}
 	svc, err := approvals.New(approvals.Options{
 		Store: approvalstore.New(a.db), Directory: ar.org, Authorizer: c.authz, Notifier: approvalNotices{a.bots},
-		Bus: c.bus, Audit: c.audit, Clock: core.SystemClock{}, Logger: a.log,
+		Bus: c.bus, Audit: c.audit, Clock: core.SystemClock{}, Logger: a.log, Observer: a.metrics,
 	})
 	if err != nil {
 		return fmt.Errorf("approvals: %w", err)
@@ -218,7 +218,7 @@ func (a *App) installTemplates(ctx context.Context) error {
 func (a *App) wireIM(ctx context.Context, c *coreParts, ar *areas) error {
 	svc := im.NewService(im.Deps{
 		Store: imstore.New(a.db), Bus: c.bus, Clock: core.SystemClock{}, Directory: ar.org, Authorizer: c.authz,
-		Index: c.search, OnDuty: onDuty{ar.roster}, Managers: ar.org, Files: c.files, Audit: c.audit, Logger: a.log,
+		Index: c.search, OnDuty: onDuty{ar.roster}, Managers: ar.org, Files: c.files, Audit: c.audit, Logger: a.log, Observer: a.metrics,
 	}, im.Config{
 		RecallWindow: a.cfg.IM.RecallWindow.D(), EventRetention: a.cfg.IM.ResumeWindow.D(), MaxFileBytes: a.cfg.Files.MaxUploadBytes,
 	})
@@ -238,7 +238,7 @@ func (a *App) wireIM(ctx context.Context, c *coreParts, ar *areas) error {
 	})
 	imhttp.New(svc).Register(a.router)
 
-	hub := imws.NewHub(svc, c.bus, c.authn, imws.Config{Logger: a.log})
+	hub := imws.NewHub(svc, c.bus, c.authn, imws.Config{Logger: a.log, ObserveDelivery: a.metrics.delivered})
 	if err := hub.Start(ctx); err != nil {
 		return fmt.Errorf("chat: %w", err)
 	}

@@ -22,8 +22,9 @@ import (
 
 // frame is one outgoing message, encoded once and shared by every receiver.
 type frame struct {
-	pos int64 // log position; 0 for frames outside the log
-	pm  *websocket.PreparedMessage
+	pos    int64 // log position; 0 for frames outside the log
+	pm     *websocket.PreparedMessage
+	stored time.Time // a live new message: when it was stored (delivery latency)
 }
 
 func newFrame(pos int64, b []byte) *frame {
@@ -332,6 +333,9 @@ func (c *conn) writeLoop() {
 			if err := c.ws.WritePreparedMessage(f.pm); err != nil {
 				c.closeWith(websocket.CloseAbnormalClosure, "")
 				return
+			}
+			if obs := c.hub.cfg.ObserveDelivery; obs != nil && !f.stored.IsZero() {
+				obs(time.Since(f.stored))
 			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.WriteWait)); err != nil {

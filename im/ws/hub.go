@@ -48,6 +48,10 @@ type Config struct {
 	// NodeID names this node in presence announcements (default random).
 	NodeID string
 	Logger *slog.Logger
+	// ObserveDelivery, when set, hears for every live message frame written
+	// to a connection how long after the message was stored it left
+	// (the node's delivery-latency metric). It must be quick.
+	ObserveDelivery func(time.Duration)
 }
 
 func (c Config) withDefaults() Config {
@@ -254,6 +258,9 @@ func (h *Hub) Cursor() int64 { return h.cursor.Load() }
 // it, keeping the conversation map in step with membership events.
 func (h *Hub) dispatch(e im.Event) {
 	frame := newFrame(e.Pos, encodeEvent(e))
+	if e.Type == im.EvMessagePosted {
+		frame.stored = e.At
+	}
 	if e.Personal() {
 		switch e.Type {
 		case im.EvJoined:
