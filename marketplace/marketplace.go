@@ -188,6 +188,10 @@ type Catalog interface {
 	Index(ctx context.Context) (Index, error)
 	// Open returns the bundle of v; the caller closes it.
 	Open(ctx context.Context, v CatalogVersion) (io.ReadCloser, error)
+	// OpenFile returns another file the index names by a path relative to
+	// it (or a URL), such as a screenshot; the caller closes it. A path
+	// that leaves the catalog is EInvalid, a missing file ENotFound.
+	OpenFile(ctx context.Context, ref string) (io.ReadCloser, error)
 }
 
 // AppEntry is an app in a person's app center.
