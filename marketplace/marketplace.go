@@ -180,6 +180,10 @@ type CatalogVersion struct {
 	SHA256   string   `json:"sha256"` // of the bundle file
 	Released string   `json:"released,omitempty"`
 	Notes    string   `json:"notes,omitempty"`
+	// Settings is the version's settings schema as the publisher lists
+	// it, so the admin can fill the settings in before installing. It is
+	// only the form: the signed manifest's schema is what install checks.
+	Settings []sdk.Setting `json:"settings,omitempty"`
 }
 
 // Catalog is where apps are found (marketplace/catalog: a folder or an
