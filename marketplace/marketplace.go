@@ -180,6 +180,10 @@ type CatalogVersion struct {
 	SHA256   string   `json:"sha256"` // of the bundle file
 	Released string   `json:"released,omitempty"`
 	Notes    string   `json:"notes,omitempty"`
+	// Settings is the version's settings schema as the publisher lists
+	// it, so the admin can fill the settings in before installing. It is
+	// only the form: the signed manifest's schema is what install checks.
+	Settings []sdk.Setting `json:"settings,omitempty"`
 }
 
 // Catalog is where apps are found (marketplace/catalog: a folder or an
@@ -188,6 +192,10 @@ type Catalog interface {
 	Index(ctx context.Context) (Index, error)
 	// Open returns the bundle of v; the caller closes it.
 	Open(ctx context.Context, v CatalogVersion) (io.ReadCloser, error)
+	// OpenFile returns another file the index names by a path relative to
+	// it (or a URL), such as a screenshot; the caller closes it. A path
+	// that leaves the catalog is EInvalid, a missing file ENotFound.
+	OpenFile(ctx context.Context, ref string) (io.ReadCloser, error)
 }
 
 // AppEntry is an app in a person's app center.

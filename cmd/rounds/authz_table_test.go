@@ -177,23 +177,24 @@ var routeTable = map[string]string{
 	"GET /api/v1/plugins/pages":                  "unyyyyy",
 	// The app center: admins of the organisation in the path manage the
 	// marketplace; staff list the apps shown to them.
-	"GET /api/v1/me/apps":                                         "unyyyyy",
-	"GET /api/v1/me/apps/{id}":                                    "unyyyyn",
-	"GET /api/v1/orgs/{org}/marketplace/catalog":                  "unnnyny",
-	"GET /api/v1/orgs/{org}/marketplace/catalog/{app}":            "unnnyny",
-	"GET /api/v1/orgs/{org}/marketplace/installs":                 "unnnyny",
-	"POST /api/v1/orgs/{org}/marketplace/installs":                "unnnyny",
-	"DELETE /api/v1/orgs/{org}/marketplace/installs/{id}":         "unnnyny",
-	"GET /api/v1/orgs/{org}/marketplace/installs/{id}":            "unnnyny",
-	"POST /api/v1/orgs/{org}/marketplace/installs/{id}/disable":   "unnnyny",
-	"POST /api/v1/orgs/{org}/marketplace/installs/{id}/enable":    "unnnyny",
-	"POST /api/v1/orgs/{org}/marketplace/installs/{id}/rollback":  "unnnyny",
-	"PUT /api/v1/orgs/{org}/marketplace/installs/{id}/settings":   "unnnyny",
-	"POST /api/v1/orgs/{org}/marketplace/installs/{id}/upgrade":   "unnnyny",
-	"PUT /api/v1/orgs/{org}/marketplace/installs/{id}/visibility": "unnnyny",
-	"GET /api/v1/orgs/{org}/marketplace/keys":                     "unnnyny",
-	"POST /api/v1/orgs/{org}/marketplace/keys":                    "unnnyny",
-	"DELETE /api/v1/orgs/{org}/marketplace/keys/{id}":             "unnnyny",
+	"GET /api/v1/me/apps":                                              "unyyyyy",
+	"GET /api/v1/me/apps/{id}":                                         "unyyyyn",
+	"GET /api/v1/orgs/{org}/marketplace/catalog":                       "unnnyny",
+	"GET /api/v1/orgs/{org}/marketplace/catalog/{app}":                 "unnnyny",
+	"GET /api/v1/orgs/{org}/marketplace/catalog/{app}/screenshots/{n}": "unnnyny",
+	"GET /api/v1/orgs/{org}/marketplace/installs":                      "unnnyny",
+	"POST /api/v1/orgs/{org}/marketplace/installs":                     "unnnyny",
+	"DELETE /api/v1/orgs/{org}/marketplace/installs/{id}":              "unnnyny",
+	"GET /api/v1/orgs/{org}/marketplace/installs/{id}":                 "unnnyny",
+	"POST /api/v1/orgs/{org}/marketplace/installs/{id}/disable":        "unnnyny",
+	"POST /api/v1/orgs/{org}/marketplace/installs/{id}/enable":         "unnnyny",
+	"POST /api/v1/orgs/{org}/marketplace/installs/{id}/rollback":       "unnnyny",
+	"PUT /api/v1/orgs/{org}/marketplace/installs/{id}/settings":        "unnnyny",
+	"POST /api/v1/orgs/{org}/marketplace/installs/{id}/upgrade":        "unnnyny",
+	"PUT /api/v1/orgs/{org}/marketplace/installs/{id}/visibility":      "unnnyny",
+	"GET /api/v1/orgs/{org}/marketplace/keys":                          "unnnyny",
+	"POST /api/v1/orgs/{org}/marketplace/keys":                         "unnnyny",
+	"DELETE /api/v1/orgs/{org}/marketplace/keys/{id}":                  "unnnyny",
 }
 
 type tableFixture struct {
@@ -376,7 +377,7 @@ func (f *tableFixture) path(method, pattern string) string {
 		id = f.request["view"]
 	}
 	r := strings.NewReplacer("{org}", f.orgID, "{dept}", f.ward, "{user}", f.nurse, "{month}", "2026-12",
-		"{key}", "three_shift", "{user_id}", f.spare, "{code}", "leave", "{app}", "no-such-app", "{date}", "2026-12-01", "{role}", "guest", "{name}", "no-such-role", "{id}", id)
+		"{key}", "three_shift", "{user_id}", f.spare, "{code}", "leave", "{app}", "no-such-app", "{date}", "2026-12-01", "{role}", "guest", "{name}", "no-such-role", "{n}", "0", "{id}", id)
 	return r.Replace(pattern)
 }
 

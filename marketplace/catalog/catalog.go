@@ -63,7 +63,7 @@ func (f *folder) Index(ctx context.Context) (marketplace.Index, error) {
 }
 
 func (f *folder) Open(ctx context.Context, v marketplace.CatalogVersion) (io.ReadCloser, error) {
-	rel, err := relPath(v.Bundle)
+	rel, err := relPath("bundle", v.Bundle)
 	if err != nil {
 		return nil, err
 	}
@@ -74,10 +74,28 @@ func (f *folder) Open(ctx context.Context, v marketplace.CatalogVersion) (io.Rea
 	return rc, nil
 }
 
+// OpenFile opens a file of the folder through os.OpenInRoot, so neither
+// the path nor a symbolic link in the folder reaches outside it.
+func (f *folder) OpenFile(ctx context.Context, ref string) (io.ReadCloser, error) {
+	rel, err := relPath("file", ref)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := os.OpenInRoot(f.dir, filepath.FromSlash(rel))
+	if err != nil {
+		return nil, core.Errorf(core.ENotFound, "catalog file %s: %v", ref, err)
+	}
+	if st, err := rc.Stat(); err != nil || !st.Mode().IsRegular() {
+		rc.Close()
+		return nil, core.Errorf(core.ENotFound, "catalog file %s is not a file", ref)
+	}
+	return rc, nil
+}
+
 // relPath accepts only a clean relative path inside the catalog folder.
-func relPath(p string) (string, error) {
+func relPath(what, p string) (string, error) {
 	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
-		return "", core.Invalid("bundle", "catalog bundle path %q must stay inside the catalog", p)
+		return "", core.Invalid(what, "catalog %s path %q must stay inside the catalog", what, p)
 	}
 	return p, nil
 }
@@ -124,13 +142,22 @@ func (r *remote) Index(ctx context.Context) (marketplace.Index, error) {
 }
 
 func (r *remote) Open(ctx context.Context, v marketplace.CatalogVersion) (io.ReadCloser, error) {
-	ref, err := url.Parse(v.Bundle)
-	if err != nil || v.Bundle == "" {
-		return nil, core.Invalid("bundle", "catalog bundle URL %q is not valid", v.Bundle)
+	return r.open(ctx, "bundle", v.Bundle)
+}
+
+func (r *remote) OpenFile(ctx context.Context, ref string) (io.ReadCloser, error) {
+	return r.open(ctx, "file", ref)
+}
+
+// open fetches what the index names by ref, resolved against the index's URL.
+func (r *remote) open(ctx context.Context, what, ref string) (io.ReadCloser, error) {
+	u0, err := url.Parse(ref)
+	if err != nil || ref == "" {
+		return nil, core.Invalid(what, "catalog %s URL %q is not valid", what, ref)
 	}
-	u := r.index.ResolveReference(ref)
+	u := r.index.ResolveReference(u0)
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, core.Invalid("bundle", "catalog bundle URL %q is not http(s)", v.Bundle)
+		return nil, core.Invalid(what, "catalog %s URL %q is not http(s)", what, ref)
 	}
 	resp, err := r.get(ctx, u)
 	if err != nil {

@@ -24,6 +24,11 @@ func TestParse(t *testing.T) {
 	if idx, err := catalog.Parse([]byte(index)); err != nil || idx.Apps[0].Versions[0].Scopes[0] != "im:send" {
 		t.Fatalf("parse: %+v %v", idx, err)
 	}
+	// A version may list its settings form; it parses into the SDK's shape.
+	withSettings := strings.Replace(index, `"sha256":`, `"settings":[{"key":"department","label":"科室","type":"string","required":true}],"sha256":`, 1)
+	if idx, err := catalog.Parse([]byte(withSettings)); err != nil || len(idx.Apps[0].Versions[0].Settings) != 1 || !idx.Apps[0].Versions[0].Settings[0].Required {
+		t.Fatalf("parse settings: %+v %v", idx, err)
+	}
 	for name, bad := range map[string]string{
 		"unknown field": `{"apps":[],"extra":1}`,
 		"no id":         `{"apps":[{"name":"x","versions":[]}]}`,

@@ -53,6 +53,8 @@ func (h Handlers) Register(rt *httpapi.Router) {
 		Response: catalogList{}, Handler: h.catalog})
 	rt.Handle(httpapi.Route{Method: "GET", Path: org + "/catalog/{app}", Tag: tag, Summary: "One catalog app: publisher, description, screenshots, versions and their scopes",
 		Response: marketplace.CatalogApp{}, Handler: h.catalogApp})
+	rt.Handle(httpapi.Route{Method: "GET", Path: org + "/catalog/{app}/screenshots/{n}", Tag: tag, Summary: "A catalog app's n-th screenshot (from 0) as the image it is (PNG, JPEG, GIF or WebP)",
+		Response: "", Handler: h.screenshot})
 	rt.Handle(httpapi.Route{Method: "GET", Path: org + "/keys", Tag: tag, Summary: "Publisher keys this organisation trusts",
 		Response: keyList{}, Handler: h.keys})
 	rt.Handle(httpapi.Route{Method: "POST", Path: org + "/keys", Tag: tag, Summary: "Trust a publisher key", Status: 201,
@@ -131,6 +133,30 @@ func (h Handlers) catalogApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpapi.WriteJSON(w, 200, app)
+	return nil
+}
+
+func (h Handlers) screenshot(w http.ResponseWriter, r *http.Request) error {
+	org, err := orgOf(r)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 0 {
+		return core.Invalid("n", "n must be a screenshot's number from 0")
+	}
+	data, kind, err := h.Svc.Screenshot(r.Context(), httpapi.Actor(r), org, r.PathValue("app"), n)
+	if err != nil {
+		return err
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", kind)
+	hd.Set("Content-Length", strconv.Itoa(len(data)))
+	hd.Set("Cache-Control", "private, max-age=300")
+	// An image is all this is: nothing in it may run or load.
+	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -195,4 +197,92 @@ func TestRoutes(t *testing.T) {
 			t.Fatalf("uninstalled install: %d", code)
 		}
 	})
+}
+
+// TestCatalogScreenshots: an admin sees a catalog app's screenshots as the
+// images they are; a file that is not an image, a missing one and a path out
+// of the catalog are refused, and staff and other hospitals' admins see none.
+func TestCatalogScreenshots(t *testing.T) {
+	sqldbtest.Each(t, []sqldbtest.Migration{{Area: sqlstore.Area, FS: sqlstore.Migrations}}, func(t *testing.T, db *sqldb.DB) {
+		pub := mt.NewPublisher(t)
+		pub.Publish(mt.Version{V: "1.0.0", Scopes: []string{"http:routes"}})
+		// A real 1×1 PNG, a page posing as a screenshot, and a path that
+		// tries to leave the catalog folder.
+		png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x04\x00\x09\xfb\x03\xfd\xe3U\xf2\x9c\x00\x00\x00\x00IEND\xaeB`\x82")
+		if err := os.MkdirAll(filepath.Join(pub.Dir, "daily-report"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, body := range map[string][]byte{"daily-report/1.png": png, "daily-report/2.png": []byte("<html><script>alert(1)</script></html>")} {
+			if err := os.WriteFile(filepath.Join(pub.Dir, name), body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pub.Apps[0].Screenshots = []string{"daily-report/1.png", "daily-report/2.png", "../index.json", "daily-report/3.png"}
+		pub.Add(mt.Version{V: "1.0.0", Scopes: []string{"http:routes"}}, mustRead(t, filepath.Join(pub.Dir, "daily-report-1.0.0.tgz")))
+		cat, err := catalog.Open(pub.Dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, _ := localdisk.New(t.TempDir())
+		svc, err := marketplace.New(marketplace.Config{Store: sqlstore.New(db), Files: fs, Catalog: cat, Host: mt.NewHost(), Authz: adminsOf{},
+			Audit: discard{}, DataDir: t.TempDir(), GOOS: "linux", GOARCH: "amd64"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		rt := httpapi.NewRouter(mux, headerAuth{}, nil)
+		marketplacehttp.Handlers{Svc: svc}.Register(rt)
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+		org := core.NewID()
+		get := func(user, org, n string) (int, string, []byte) {
+			req, _ := http.NewRequest("GET", srv.URL+"/api/v1/orgs/"+org+"/marketplace/catalog/daily-report/screenshots/"+n, nil)
+			req.Header.Set("X-User", user)
+			req.Header.Set("X-Org", org)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, resp.Header.Get("Content-Type"), b
+		}
+		if code, kind, body := get("admin", org, "0"); code != 200 || kind != "image/png" || !bytes.Equal(body, png) {
+			t.Fatalf("screenshot 0: %d %s %q", code, kind, body)
+		}
+		for _, c := range []struct {
+			n    string
+			code int
+		}{{"1", 400}, {"2", 400}, {"3", 404}, {"4", 404}, {"-1", 400}, {"x", 400}} {
+			if code, kind, body := get("admin", org, c.n); code != c.code || !strings.HasPrefix(kind, "application/json") {
+				t.Errorf("screenshot %s: %d %s %s, want %d", c.n, code, kind, body, c.code)
+			}
+		}
+		if code, _, _ := get(core.NewID(), org, "0"); code != 403 {
+			t.Errorf("staff: %d", code)
+		}
+		if code, _, _ := get("admin", core.NewID(), "0"); code != 200 {
+			t.Errorf("an admin of another hospital reading their own catalog: %d", code)
+		}
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/orgs/"+org+"/marketplace/catalog/daily-report/screenshots/0", nil)
+		req.Header.Set("X-User", "admin")
+		req.Header.Set("X-Org", core.NewID())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 {
+			t.Errorf("another hospital's admin through this hospital's path: %d", resp.StatusCode)
+		}
+	})
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -12,6 +12,9 @@ import { ApprovalsView } from './views/approvals.js';
 import { AttendanceView } from './views/attendance.js';
 import { RosterView } from './views/roster.js';
 import { PlaceholderView } from './views/placeholder.js';
+import { AppsView } from './views/apps.js';
+import { AdminView } from './views/admin.js';
+import { amAdmin } from './adminapi.js';
 import { Socket } from './ws.js';
 import { people } from './people.js';
 import { icon } from './icons.js';
@@ -77,6 +80,7 @@ function signedOut() {
 
 function signedIn(user) {
   session.user = user;
+  isAdmin = null;
   people.remember(user.id, { name: user.display_name || user.login });
   session.socket = new Socket('/api/v1/ws');
   // The socket was closed for good (the person left): let the API confirm
@@ -90,6 +94,21 @@ function signedIn(user) {
   viewFor('chat');
   render();
   approvalsBadge();
+}
+
+/** The admin console's tab shows only to the hospital's admins (asked once per sign-in). */
+let isAdmin = null;
+async function adminTab() {
+  const li = railButtons && railButtons.admin && railButtons.admin.parentElement;
+  if (!li) return;
+  li.hidden = !isAdmin;
+  if (isAdmin === null) {
+    const who = session.user;
+    const yes = await amAdmin();
+    if (session.user !== who) return;
+    isAdmin = yes;
+  }
+  li.hidden = !isAdmin;
 }
 
 /** The rail shows how many approvals wait for me from sign-in on. */
@@ -138,6 +157,7 @@ function shell() {
   mount(root, h('div', { class: 'app' },
     h('a', { class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); mainEl.focus(); } }, t('nav.skip')),
     rail, h('div', { class: 'content' }, netBanner, mainEl)));
+  adminTab();
   for (const off of shellUnsubs) off();
   shellUnsubs = [];
   shellUnsubs.push(session.socket.on('state', (s) => {
@@ -169,6 +189,10 @@ function viewFor(tab) {
       case 'roster':
         views[tab] = session.serves('GET', '/api/v1/orgs/{org}/shifts') ? new RosterView() : new PlaceholderView(tab);
         break;
+      case 'apps':
+        views[tab] = session.serves('GET', '/api/v1/me/apps') ? new AppsView() : new PlaceholderView(tab);
+        break;
+      case 'admin': views[tab] = new AdminView(); break;
       default: views[tab] = new PlaceholderView(tab);
     }
   }

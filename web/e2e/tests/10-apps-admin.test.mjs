@@ -1,0 +1,187 @@
+// The admin console and the app center, against the real server and a real
+// signed catalog (web/e2e/make-catalog builds the 日报 app from
+// plugins/apps/dailyreport, signs it with a fresh publisher key and lists
+// it): the hospital's admin imports a small CSV and sees the dry run's
+// changes before applying them, gives a person a role, trusts the
+// publisher's key, installs the app through the consent screen (one scope
+// narrowed to a department) and enables it; then a nurse opens it in the app
+// center and sees its page inside the sandboxed frame. Desktop and phone
+// screenshots.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
+
+let browser;
+let skip = '';
+let admin;
+let nurse;
+let password = '';
+const publisherKey = process.env.ROUNDS_E2E_PUBLISHER_KEY || '';
+
+/** fetch from inside a signed-in page, with the CSRF header. */
+function apiIn(page, method, path, body) {
+  return page.evaluate(async ([method, path, body]) => {
+    const csrf = (document.cookie.split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rounds_csrf') || [])[1] || '';
+    const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }, [method, path, body]);
+}
+
+before(async () => {
+  if (!(await hasRoute('POST', '/api/v1/sessions'))) { skip = 'the server does not serve sign-in yet'; return; }
+  if (!(await hasRoute('GET', '/api/v1/me/apps'))) { skip = 'the server does not serve the app center yet'; return; }
+  if (!publisherKey) { skip = 'no signed catalog: run through web/e2e/run (ROUNDS_E2E_PUBLISHER_KEY)'; return; }
+  const d = demo();
+  password = d.password;
+  admin = d.logins.find((l) => /org_admin/.test(l.role) && l.login.startsWith('jcyy.'));
+  nurse = d.logins.find((l) => /护士 /.test(l.role + ' ') && /\(staff\)/.test(l.role) && l.login.startsWith('jcyy.'));
+  if (!admin || !nurse) { skip = 'the server printed no org admin or nurse account'; return; }
+  browser = await launch();
+});
+after(async () => { await browser?.close(); });
+
+test('admin: CSV dry run then import, a role, and an app installed with consent', async (t) => {
+  if (skip) return t.skip(skip);
+  const { page, context } = await newPage(browser, DESKTOP);
+  await signIn(page, admin.login, password);
+  const me = (await apiIn(page, 'GET', '/api/v1/me')).body;
+  const org = me.org_id;
+
+  // The admin tab shows for an admin.
+  const tab = page.locator('.rail-tab[data-tab=admin]');
+  await tab.waitFor({ state: 'visible' });
+  await tab.click();
+  await page.waitForURL(/#\/admin/);
+
+  // Org chart: a CSV with a new team; the dry run shows it and changes nothing.
+  const root = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/departments`)).body.items[0].name;
+  const csv = `工号,姓名,部门,职务\n90101,林晓雯,${root}/信息中心/运维组,工程师\n90102,高建国,${root}/信息中心/运维组,工程师\n`;
+  await page.getByTestId('import-file').setInputFiles({ name: '运维组.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByTestId('import-preview').click();
+  const plan = page.getByTestId('import-plan');
+  await plan.waitFor();
+  const planText = await plan.textContent();
+  assert.match(planText, /预览（尚未导入）/);
+  assert.match(planText, /新增部门.*运维组/s);
+  assert.match(planText, /林晓雯 \(90101\).*高建国 \(90102\)/s);
+  const before = (await apiIn(page, 'GET', '/api/v1/directory/search?q=' + encodeURIComponent('林晓雯'))).body;
+  assert.equal((before.items || []).length, 0, 'the dry run must not import anyone');
+  await shot(page, 'admin-import-dryrun-desktop');
+  await page.getByTestId('import-apply').click();
+  await page.getByTestId('import-applied').waitFor();
+  assert.match(await page.getByTestId('import-result').textContent(), /已导入/);
+  const afterImport = (await apiIn(page, 'GET', '/api/v1/directory/search?q=' + encodeURIComponent('林晓雯'))).body;
+  assert.equal(afterImport.items.length, 1, 'the applied import adds the person');
+  const newcomer = afterImport.items[0].id;
+
+  // Roles: give the newcomer the department-head role.
+  await page.locator('.adm-tab[data-tab=roles]').click();
+  await page.getByTestId('roles-table').waitFor();
+  assert.match(await page.getByTestId('roles-table').textContent(), /医院管理员.*org_admin/s);
+  await page.getByTestId('role-search').fill('林晓雯');
+  await page.getByTestId('role-search').press('Enter');
+  await page.locator(`[data-person="${newcomer}"]`).click();
+  await page.getByTestId('grant-role').selectOption('dept_head');
+  await page.getByTestId('grant-submit').click();
+  await page.locator('[data-testid=held-roles] [data-role=dept_head]').waitFor();
+  const held = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/users/${newcomer}/roles`)).body;
+  assert.ok(held.roles.includes('dept_head'), JSON.stringify(held));
+
+  // Apps: trust the publisher, browse the catalog, consent and install.
+  await page.locator('.adm-tab[data-tab=apps]').click();
+  await page.getByTestId('key-name').fill('江城医疗软件');
+  await page.getByTestId('key-value').fill(publisherKey);
+  await page.getByTestId('key-add').click();
+  await page.locator('.adm-keys li').waitFor();
+  const card = page.locator('.adm-app[data-app=daily-report]');
+  await card.waitFor();
+  const cardText = await card.textContent();
+  assert.match(cardText, /日报/);
+  assert.match(cardText, /江城医疗软件/);
+  assert.match(cardText, /v0\.1\.0/);
+  assert.match(cardText, /orgchart:read.*im:send.*http:routes/s);
+  // The screenshot is served by the server from the catalog and is a real image.
+  const shotImg = card.locator('img.adm-shot');
+  await shotImg.waitFor();
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await shotImg.elementHandle());
+  await shot(page, 'admin-apps-catalog-desktop');
+
+  await page.getByTestId('install-daily-report-0.1.0').click();
+  const consent = page.getByTestId('consent');
+  await consent.waitFor();
+  assert.match(await consent.textContent(), /读取组织架构.*以机器人发消息.*提供页面和接口/s);
+  // Narrow the org chart to the IT centre and below.
+  const depts = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/departments`)).body.items;
+  const itc = depts[0].children.find((d) => d.name === '信息中心');
+  assert.ok(itc, 'the demo has an IT centre');
+  await consent.locator('[data-where="orgchart:read"]').selectOption('subtree');
+  await consent.locator('[data-subtree="orgchart:read"]').selectOption(itc.id);
+  await consent.locator('#cs-set-department').fill(itc.id);
+  await consent.locator('#cs-enable').uncheck();
+  await shot(page, 'admin-consent-desktop');
+  await page.getByTestId('consent-install').click();
+  await consent.waitFor({ state: 'detached', timeout: 60000 });
+  const row = page.locator('.adm-install[data-app=daily-report]');
+  await row.waitFor();
+  assert.match(await row.getByTestId('install-state').textContent(), /已停用/);
+  await row.getByTestId('enable').click();
+  await page.waitForFunction(() => /已启用/.test(document.querySelector('.adm-install[data-app=daily-report] [data-testid=install-state]')?.textContent || ''), null, { timeout: 60000 });
+  const installs = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/marketplace/installs`)).body.items;
+  assert.equal(installs.length, 1);
+  assert.equal(installs[0].enabled, true);
+  assert.deepEqual(installs[0].current.grants, [{ scope: 'orgchart:read', subtree: itc.id }, { scope: 'im:send' }, { scope: 'http:routes' }]);
+  await shot(page, 'admin-apps-installed-desktop');
+
+  // Audit: the install is there; verifying the whole chain is a system admin's.
+  await page.locator('.adm-tab[data-tab=audit]').click();
+  await page.getByTestId('audit-action').fill('marketplace.');
+  await page.getByTestId('audit-filter').click();
+  await page.locator('[data-testid=audit-list] tr[data-action="marketplace.install"]').waitFor();
+  await page.getByTestId('audit-verify-btn').click();
+  await page.waitForFunction(() => /系统管理员/.test(document.querySelector('[data-testid=audit-verify]').textContent));
+
+  // Retention.
+  await page.locator('.adm-tab[data-tab=settings]').click();
+  await page.getByTestId('ret-messages').fill('365');
+  await page.getByTestId('ret-files').fill('180');
+  await page.getByTestId('ret-save').click();
+  await page.locator('[data-testid=ret-status] .adm-ok').waitFor();
+  const ret = (await apiIn(page, 'GET', '/api/v1/im/retention')).body;
+  assert.equal(ret.message_days, 365);
+  assert.equal(ret.file_days, 180);
+
+  // The phone layout of the apps tab.
+  await page.setViewportSize(PHONE);
+  await page.locator('.adm-tab[data-tab=apps]').click();
+  await page.locator('.adm-install[data-app=daily-report]').waitFor();
+  await shot(page, 'admin-apps-phone');
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('staff: the app center opens the installed app in a sandboxed frame', async (t) => {
+  if (skip) return t.skip(skip);
+  for (const [vp, name] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
+    const { page, context } = await newPage(browser, vp);
+    await signIn(page, nurse.login, password);
+    // No admin console for a nurse.
+    await page.locator('.rail-tab[data-tab=apps]').click();
+    assert.equal(await page.locator('.rail-tab[data-tab=admin]').isVisible(), false);
+    const tile = page.locator('.app-tile[data-app=daily-report]');
+    await tile.waitFor({ timeout: 30000 });
+    await tile.click();
+    const frame = page.getByTestId('app-frame');
+    await frame.waitFor();
+    assert.equal(await frame.getAttribute('sandbox'), 'allow-scripts allow-forms');
+    assert.match(await frame.getAttribute('src'), /^\/plugins\/daily-report\/ui\/write$/);
+    const inside = page.frameLocator('[data-testid=app-frame]');
+    await inside.locator('textarea[name=text]').waitFor();
+    assert.match(await inside.locator('button').textContent(), /提交/);
+    // An opaque origin: the page cannot read the client's cookies or DOM.
+    const origin = await page.frames().find((f) => f !== page.mainFrame()).evaluate(() => window.origin);
+    assert.equal(origin, 'null');
+    await shot(page, 'apps-center-' + name);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  }
+});
