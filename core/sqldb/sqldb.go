@@ -13,6 +13,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,8 +24,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
@@ -70,10 +72,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
-	db, err := sql.Open("pgx", cfg.PostgresDSN)
+	pc, err := pgx.ParseConfig(cfg.PostgresDSN)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	db := sql.OpenDB(outageConnector{stdlib.GetConnector(*pc)})
 	n := cfg.MaxOpenConns
 	if n <= 0 {
 		n = 20
@@ -343,6 +346,24 @@ func IsForeignKeyViolation(err error) bool {
 	return false
 }
 
+// outageConnector makes a failed connection attempt EUnavailable at the
+// source. database/sql hands a connect error back unchanged from every call
+// — including sql.Row.Scan and Rows.Err, which no wrapper of ours sees —
+// so stores that wrap errors with core.Wrap keep the code and a request made
+// while PostgreSQL is down or starting up answers 503, not 500.
+type outageConnector struct{ driver.Connector }
+
+func (c outageConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, &core.Error{Code: core.EUnavailable, Message: "the database is unavailable", Err: err}
+	}
+	return conn, nil
+}
+
 // mapErr turns connection failures into EUnavailable so callers answer 503
 // rather than 500 while the database is down. Other errors pass unchanged.
 func mapErr(err error) error {
@@ -355,7 +376,13 @@ func mapErr(err error) error {
 	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
-		return err // a statement error, not an outage
+		// Class 08 (connection exception) and 57P (the server shutting
+		// down, crashed or starting up) are outages; the rest are the
+		// statement's own errors.
+		if strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57P") {
+			return &core.Error{Code: core.EUnavailable, Message: "the database is unavailable", Err: err}
+		}
+		return err
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
