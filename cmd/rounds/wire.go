@@ -47,7 +47,10 @@ func (a *App) wire(ctx context.Context) error {
 		return err
 	}
 	a.core = c
-	a.router = httpapi.NewRouter(a.mux, c.authn, a.reg)
+	// The API is limited per person; the chat WebSocket and app pages
+	// authenticate through c.authn directly (a socket is one request).
+	a.router = httpapi.NewRouter(a.mux, identityhttp.LimitPerUser(c.authn, identityhttp.UserRate{
+		PerSecond: a.cfg.Server.RateLimitPerUser, Burst: a.cfg.Server.RateLimitBurst}), a.reg)
 	identityhttp.Handlers{Service: c.identity, Config: c.httpCfg}.Register(a.router)
 	authzhttp.New(c.authz).Register(a.router)
 	audithttp.New(c.audit).Register(a.router)
