@@ -13,7 +13,6 @@ package sqldb
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -344,24 +343,6 @@ func IsForeignKeyViolation(err error) bool {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 	}
 	return false
-}
-
-// outageConnector makes a failed connection attempt EUnavailable at the
-// source. database/sql hands a connect error back unchanged from every call
-// — including sql.Row.Scan and Rows.Err, which no wrapper of ours sees —
-// so stores that wrap errors with core.Wrap keep the code and a request made
-// while PostgreSQL is down or starting up answers 503, not 500.
-type outageConnector struct{ driver.Connector }
-
-func (c outageConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
-		}
-		return nil, &core.Error{Code: core.EUnavailable, Message: "the database is unavailable", Err: err}
-	}
-	return conn, nil
 }
 
 // mapErr turns connection failures into EUnavailable so callers answer 503
