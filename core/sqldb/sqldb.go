@@ -13,6 +13,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -149,10 +150,10 @@ func (db *DB) Close() error {
 // Ping checks the database answers; /readyz uses it.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.w.PingContext(ctx); err != nil {
-		return err
+		return mapErr(err)
 	}
 	var one int
-	return db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	return mapErr(db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one))
 }
 
 // Stats returns the write pool's statistics for metrics.
@@ -369,7 +370,9 @@ func mapErr(err error) error {
 	if errors.As(err, &se) {
 		return err
 	}
-	if isConnErr(err) {
+	// database/sql gives up with ErrBadConn after retrying on fresh
+	// connections: the database is not answering.
+	if errors.Is(err, driver.ErrBadConn) || isConnErr(err) {
 		return &core.Error{Code: core.EUnavailable, Message: "the database is unavailable", Err: err}
 	}
 	return err
