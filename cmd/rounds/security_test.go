@@ -830,6 +830,93 @@ func signInRateLimits(t *testing.T, db func(*config.Config)) {
 	})
 }
 
+// TestPerUserRateLimit: one person flooding the API (here creating access
+// tokens as fast as 40 parallel requests go) is refused with 429, code
+// rate_limited and Retry-After once their burst is spent, and the refused
+// requests change nothing; a colleague signed in on the same node is not
+// slowed at all.
+func TestPerUserRateLimit(t *testing.T) {
+	s := startServer(t, func(c *config.Config) {
+		c.Server.RateLimitPerUser = 2
+		c.Server.RateLimitBurst = 10
+	})
+	ctx := context.Background()
+	for _, l := range []string{"sec.flood", "sec.colleague"} {
+		if _, err := plainAccount(ctx, s, l, l, "the right password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flood, _ := signIn(t, s, "sec.flood", "the right password")
+	colleague, _ := signIn(t, s, "sec.colleague", "the right password")
+
+	var wg sync.WaitGroup
+	codes := make([]int, 40)
+	retryAfter := make([]string, 40)
+	bodies := make([]string, 40)
+	// Meanwhile the colleague works at the same node: 8 requests, within
+	// their own burst.
+	var colleagueCodes []int
+	colleagueDone := make(chan struct{})
+	go func() {
+		defer close(colleagueDone)
+		for range 8 {
+			resp, _ := s.raw("GET", "/api/v1/me", colleague, "", nil)
+			colleagueCodes = append(colleagueCodes, resp.StatusCode)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, body := s.raw("POST", "/api/v1/me/tokens", flood, fmt.Sprintf(`{"name":"script %d"}`, i), nil)
+			codes[i], retryAfter[i], bodies[i] = resp.StatusCode, resp.Header.Get("Retry-After"), body
+		}()
+	}
+	wg.Wait()
+	<-colleagueDone
+	created, refused := 0, 0
+	for i, c := range codes {
+		switch c {
+		case 201:
+			created++
+		case 429:
+			refused++
+			var e struct {
+				Code    string         `json:"code"`
+				Details map[string]any `json:"details"`
+			}
+			if err := json.Unmarshal([]byte(bodies[i]), &e); err != nil || e.Code != "rate_limited" || retryAfter[i] == "" || e.Details["retry_after"] == nil {
+				t.Errorf("refused request %d: Retry-After %q, body %s", i, retryAfter[i], bodies[i])
+			}
+		default:
+			t.Errorf("request %d: %d %s", i, c, bodies[i])
+		}
+	}
+	// The burst of 10, plus what refilled at 2/s while the flood ran.
+	if created < 10 || created > 14 || refused < 26 {
+		t.Errorf("flood of 40: %d created, %d refused; want about 10 created", created, refused)
+	}
+	// Refused requests created nothing.
+	var list struct {
+		Items []struct {
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	time.Sleep(time.Second) // one more request's worth
+	if code := s.do("GET", "/api/v1/me/tokens", flood, nil, &list); code != 200 {
+		t.Fatalf("list tokens after the flood: %d", code)
+	}
+	if len(list.Items) != created {
+		t.Errorf("%d tokens exist, %d were acknowledged", len(list.Items), created)
+	}
+	for i, c := range colleagueCodes {
+		if c != 200 {
+			t.Errorf("the colleague's request %d during the flood: %d", i, c)
+		}
+	}
+}
+
 func TestSecurityHeadersAndRequestIDs(t *testing.T) {
 	s := startServer(t)
 	common := map[string]string{

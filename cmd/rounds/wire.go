@@ -50,7 +50,11 @@ func (a *App) wire(ctx context.Context) error {
 		return err
 	}
 	a.core = c
-	a.router = httpapi.NewRouter(a.mux, c.authn, a.reg)
+	// Every API route is limited per person. Opening the chat socket is one
+	// request; its frames are not counted, and its re-check after the
+	// upgrade and the app pages under /plugins/ use c.authn unlimited.
+	a.router = httpapi.NewRouter(a.mux, identityhttp.LimitPerUser(c.authn, identityhttp.UserRate{
+		PerSecond: a.cfg.Server.RateLimitPerUser, Burst: a.cfg.Server.RateLimitBurst}), a.reg)
 	identityhttp.Handlers{Service: c.identity, Config: c.httpCfg}.Register(a.router)
 	authzhttp.New(c.authz).Register(a.router)
 	audithttp.New(c.audit).Register(a.router)

@@ -44,13 +44,15 @@ type Marketplace struct {
 
 // Server configures the listener.
 type Server struct {
-	Listen          string   `yaml:"listen" doc:"Address to listen on, host:port. Use :8080 to listen on every interface."`
-	PublicURL       string   `yaml:"public_url" doc:"The URL staff open, used in links and printed at start. Empty: derived from listen."`
-	TLSCertFile     string   `yaml:"tls_cert_file" doc:"PEM certificate file; with tls_key_file Rounds serves HTTPS itself (secure cookies, HSTS)."`
-	TLSKeyFile      string   `yaml:"tls_key_file" doc:"PEM private key file for tls_cert_file."`
-	TrustedProxies  []string `yaml:"trusted_proxies" doc:"Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed for client IPs. Comma-separated in the environment."`
-	ShutdownTimeout Duration `yaml:"shutdown_timeout" doc:"How long a graceful shutdown waits for in-flight requests."`
-	DebugListen     string   `yaml:"debug_listen" doc:"Loopback host:port serving Go's profiler (/debug/pprof/) for performance work. Empty (the default): off. Never expose it."`
+	Listen           string   `yaml:"listen" doc:"Address to listen on, host:port. Use :8080 to listen on every interface."`
+	PublicURL        string   `yaml:"public_url" doc:"The URL staff open, used in links and printed at start. Empty: derived from listen."`
+	TLSCertFile      string   `yaml:"tls_cert_file" doc:"PEM certificate file; with tls_key_file Rounds serves HTTPS itself (secure cookies, HSTS)."`
+	TLSKeyFile       string   `yaml:"tls_key_file" doc:"PEM private key file for tls_cert_file."`
+	TrustedProxies   []string `yaml:"trusted_proxies" doc:"Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed for client IPs. Comma-separated in the environment."`
+	ShutdownTimeout  Duration `yaml:"shutdown_timeout" doc:"How long a graceful shutdown waits for in-flight requests."`
+	DebugListen      string   `yaml:"debug_listen" doc:"Loopback host:port serving Go's profiler (/debug/pprof/) for performance work. Empty (the default): off. Never expose it."`
+	RateLimitPerUser int      `yaml:"rate_limit_per_user" doc:"API requests a second one person may make on one node, all their sessions and tokens together (a bot counts as its own person); more are answered 429 rate_limited with Retry-After. 0: no limit."`
+	RateLimitBurst   int      `yaml:"rate_limit_burst" doc:"Requests one person may make at once above rate_limit_per_user (a page loading many things)."`
 }
 
 // Log configures log/slog.
@@ -122,7 +124,7 @@ type IM struct {
 func Default() Config {
 	return Config{
 		DataDir:  "rounds-data",
-		Server:   Server{Listen: "127.0.0.1:8080", ShutdownTimeout: Duration(15 * time.Second)},
+		Server:   Server{Listen: "127.0.0.1:8080", ShutdownTimeout: Duration(15 * time.Second), RateLimitPerUser: 100, RateLimitBurst: 200},
 		Log:      Log{Level: "info", Format: "text"},
 		Database: Database{SQLiteSynchronous: "full", MaxOpenConns: 20},
 		Bus:      Bus{SubjectPrefix: "rounds"},
@@ -360,6 +362,12 @@ func (c Config) Validate() Problems {
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		add("server.shutdown_timeout", "must be positive")
+	}
+	if c.Server.RateLimitPerUser < 0 {
+		add("server.rate_limit_per_user", "must be 0 (no limit) or a number of requests a second")
+	}
+	if c.Server.RateLimitPerUser > 0 && c.Server.RateLimitBurst < 1 {
+		add("server.rate_limit_burst", "must be at least 1 while server.rate_limit_per_user is set")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

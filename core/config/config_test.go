@@ -110,3 +110,30 @@ func TestProfilerOnlyOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestPerUserRateLimit(t *testing.T) {
+	d := config.Default()
+	if d.Server.RateLimitPerUser != 100 || d.Server.RateLimitBurst != 200 {
+		t.Errorf("defaults %d/s burst %d, want 100/s burst 200", d.Server.RateLimitPerUser, d.Server.RateLimitBurst)
+	}
+	for env, want := range map[string]string{
+		"ROUNDS_SERVER_RATE_LIMIT_PER_USER=0":  "",
+		"ROUNDS_SERVER_RATE_LIMIT_PER_USER=5":  "",
+		"ROUNDS_SERVER_RATE_LIMIT_PER_USER=-1": "server.rate_limit_per_user",
+		"ROUNDS_SERVER_RATE_LIMIT_BURST=0":     "server.rate_limit_burst",
+	} {
+		cfg, err := config.Load("", []string{env})
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: refused: %v", env, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: want a %s problem, got %v", env, want, err)
+		case env == "ROUNDS_SERVER_RATE_LIMIT_PER_USER=5" && cfg.Server.RateLimitPerUser != 5:
+			t.Errorf("%s: read %d", env, cfg.Server.RateLimitPerUser)
+		}
+	}
+	// Switched off, any burst will do.
+	if _, err := config.Load("", []string{"ROUNDS_SERVER_RATE_LIMIT_PER_USER=0", "ROUNDS_SERVER_RATE_LIMIT_BURST=0"}); err != nil {
+		t.Errorf("no limit with burst 0: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,8 +24,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
@@ -71,10 +73,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
-	db, err := sql.Open("pgx", cfg.PostgresDSN)
+	pc, err := pgx.ParseConfig(cfg.PostgresDSN)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	db := sql.OpenDB(outageConnector{stdlib.GetConnector(*pc)})
 	n := cfg.MaxOpenConns
 	if n <= 0 {
 		n = 20
@@ -148,10 +151,10 @@ func (db *DB) Close() error {
 // Ping checks the database answers; /readyz uses it.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.w.PingContext(ctx); err != nil {
-		return err
+		return mapErr(err)
 	}
 	var one int
-	return db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	return mapErr(db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one))
 }
 
 // Stats returns the write pool's statistics for metrics.
@@ -359,13 +362,21 @@ func mapErr(err error) error {
 	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
-		return err // a statement error, not an outage
+		// Class 08 (connection exception) and 57P (the server shutting
+		// down, crashed or starting up) are outages; the rest are the
+		// statement's own errors.
+		if strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57P") {
+			return &core.Error{Code: core.EUnavailable, Message: "the database is unavailable", Err: err}
+		}
+		return err
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return err
 	}
-	if isConnErr(err) {
+	// database/sql gives up with ErrBadConn after retrying on fresh
+	// connections: the database is not answering.
+	if errors.Is(err, driver.ErrBadConn) || isConnErr(err) {
 		return &core.Error{Code: core.EUnavailable, Message: "the database is unavailable", Err: err}
 	}
 	return err

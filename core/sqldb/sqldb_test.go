@@ -2,9 +2,11 @@ package sqldb_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/sqldb"
@@ -112,4 +114,55 @@ func TestAmbientTransaction(t *testing.T) {
 			t.Fatalf("rolled back %d (want 0), kept %d (want 2)", n, k)
 		}
 	})
+}
+
+// TestPostgresConnectionCutIsUnavailable: a pooled connection that
+// PostgreSQL ends (as it does to every connection when it shuts down) makes
+// the next read either succeed on a new connection or fail with code
+// unavailable — never an internal error, whichever way the store reads.
+func TestPostgresConnectionCutIsUnavailable(t *testing.T) {
+	dsn := sqldbtest.PostgresDSN(t)
+	ctx := context.Background()
+	db, err := sqldb.Open(ctx, sqldb.Config{PostgresDSN: dsn, MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	reads := map[string]func() error{
+		"QueryRow.Scan": func() error { var n int; return db.QueryRowContext(ctx, "SELECT 1").Scan(&n) },
+		"Query": func() error {
+			rows, err := db.QueryContext(ctx, "SELECT 1")
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+			}
+			return rows.Err()
+		},
+		"Tx QueryRow.Scan": func() error {
+			return db.InTx(ctx, func(tx *sqldb.Tx) error { var n int; return tx.QueryRowContext(ctx, "SELECT 1").Scan(&n) })
+		},
+	}
+	for what, read := range reads {
+		var pid int
+		if err := db.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.Exec("SELECT pg_terminate_backend($1)", pid); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond) // the FATAL message is on its way
+		if err := read(); err != nil && !core.IsCode(err, core.EUnavailable) {
+			t.Errorf("%s after the connection was cut: %v (code %s), want success or unavailable", what, err, core.ErrorCode(err))
+		}
+		if err := read(); err != nil {
+			t.Errorf("%s on the next try: %v", what, err)
+		}
+	}
 }

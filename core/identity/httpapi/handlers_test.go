@@ -71,7 +71,9 @@ const (
 	staffPW = "cardiology-ward-3"
 )
 
-func newServer(t *testing.T, cfg identityhttp.Config) *server {
+// newServer serves the identity routes; with limit, behind the per-user
+// request limit as cmd/rounds wires it.
+func newServer(t *testing.T, cfg identityhttp.Config, limit ...identityhttp.UserRate) *server {
 	t.Helper()
 	db := sqldbtest.OpenSQLite(t, sqldbtest.Migration{Area: sqlstore.Area, FS: sqlstore.Migrations()})
 	g := &grants{allowed: map[string]bool{}}
@@ -79,7 +81,11 @@ func newServer(t *testing.T, cfg identityhttp.Config) *server {
 	svc := identity.New(sqlstore.New(db), identity.Config{Argon2: identity.Argon2Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}},
 		g, rec, core.SystemClock{})
 	mux := http.NewServeMux()
-	rt := httpapi.NewRouter(mux, identityhttp.NewAuthenticator(svc, cfg), nil)
+	var auth httpapi.Authenticator = identityhttp.NewAuthenticator(svc, cfg)
+	for _, l := range limit {
+		auth = identityhttp.LimitPerUser(auth, l)
+	}
+	rt := httpapi.NewRouter(mux, auth, nil)
 	identityhttp.Handlers{Service: svc, Config: cfg}.Register(rt)
 	s := &server{Server: httptest.NewServer(httpapi.Middleware(mux)), svc: svc, rt: rt, audit: rec, org: core.NewID()}
 	t.Cleanup(s.Close)
