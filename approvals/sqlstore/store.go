@@ -53,22 +53,15 @@ func Migrate(ctx context.Context, db *sqldb.DB) error {
 
 // Store implements approvals.Store on a *sqldb.DB.
 type Store struct {
-	db    *sqldb.DB
-	group *groupCommit // SQLite only
+	db *sqldb.DB
 }
 
 var _ approvals.Store = (*Store)(nil)
 
 // New returns the store. The caller migrates first. On SQLite, concurrent
-// actions share commits (see groupCommit); on PostgreSQL each action is its
-// own transaction.
-func New(db *sqldb.DB) *Store {
-	s := &Store{db: db}
-	if db.Dialect == sqldb.SQLite {
-		s.group = &groupCommit{db: db}
-	}
-	return s
-}
+// actions share commits (sqldb's group commit); on PostgreSQL each action is
+// its own transaction.
+func New(db *sqldb.DB) *Store { return &Store{db: db} }
 
 func ms(t time.Time) int64 { return sqldb.Millis(t) }
 
@@ -452,9 +445,6 @@ func (s *Store) Delegations(ctx context.Context, orgID, userID string) ([]approv
 // ---- transactions ----
 
 func (s *Store) Update(ctx context.Context, fn func(tx approvals.Tx) error) error {
-	if s.group != nil {
-		return s.group.update(ctx, fn)
-	}
 	return s.db.InTx(ctx, func(tx *sqldb.Tx) error { return fn(&storeTx{tx: tx}) })
 }
 

@@ -11,8 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,40 +18,13 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/roundshq/rounds/cmd/roundsbench/client"
+	"github.com/roundshq/rounds/test/internal/roundsbin"
 )
 
-var build struct {
-	sync.Once
-	dir, bin string
-	err      error
-}
-
 // buildServer compiles cmd/rounds once per test binary run.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	build.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "rounds-durability-")
-		if build.err != nil {
-			return
-		}
-		build.bin = filepath.Join(build.dir, "rounds")
-		cmd := exec.Command("go", "build", "-o", build.bin, "github.com/roundshq/rounds/cmd/rounds")
-		cmd.Stderr = os.Stderr
-		build.err = cmd.Run()
-	})
-	if build.err != nil {
-		t.Fatalf("go build cmd/rounds: %v", build.err)
-	}
-	return build.bin
-}
+func buildServer(t *testing.T) string { return roundsbin.Build(t) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { roundsbin.Main(m) }
 
 // server is one install of the real binary that can be killed and
 // restarted on the same data directory, database and port.
@@ -78,12 +49,7 @@ func newServer(t *testing.T, bin string, extraEnv ...string) *server {
 	l.Close()
 	dir := t.TempDir()
 	// The child sees none of the caller's ROUNDS_* settings, only ours.
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ROUNDS_") {
-			env = append(env, kv)
-		}
-	}
+	env := roundsbin.Env()
 	// The clients flood on purpose (200 messages a second per person):
 	// the per-user API limit is off.
 	env = append(env, "ROUNDS_DATA_DIR="+filepath.Join(dir, "data"),

@@ -11,46 +11,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/roundshq/rounds/cmd/roundsbench/client"
+	"github.com/roundshq/rounds/test/internal/roundsbin"
 )
 
-var build struct {
-	sync.Once
-	dir, bin string
-	err      error
-}
-
 // buildServer compiles cmd/rounds once per test binary run.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	build.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "rounds-faults-")
-		if build.err != nil {
-			return
-		}
-		build.bin = filepath.Join(build.dir, "rounds")
-		cmd := exec.Command("go", "build", "-o", build.bin, "github.com/roundshq/rounds/cmd/rounds")
-		cmd.Stderr = os.Stderr
-		build.err = cmd.Run()
-	})
-	if build.err != nil {
-		t.Fatalf("go build cmd/rounds: %v", build.err)
-	}
-	return build.bin
-}
+func buildServer(t *testing.T) string { return roundsbin.Build(t) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { roundsbin.Main(m) }
 
 // node is one running Rounds process.
 type node struct {
@@ -72,13 +44,7 @@ func startNode(t *testing.T, bin, name, mode string, env []string) *node {
 	}
 	n := &node{t: t, name: name, addr: l.Addr().String(), logPath: filepath.Join(t.TempDir(), "server.log")}
 	l.Close()
-	var full []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ROUNDS_") { // the child sees only our settings
-			full = append(full, kv)
-		}
-	}
-	full = append(full, "ROUNDS_DATA_DIR="+filepath.Join(t.TempDir(), "data"), "ROUNDS_IDENTITY_IP_ATTEMPTS=1000000", "ROUNDS_LOG_LEVEL=warn")
+	full := append(roundsbin.Env(), "ROUNDS_DATA_DIR="+filepath.Join(t.TempDir(), "data"), "ROUNDS_IDENTITY_IP_ATTEMPTS=1000000", "ROUNDS_LOG_LEVEL=warn")
 	full = append(full, env...)
 	logf, err := os.Create(n.logPath)
 	if err != nil {
