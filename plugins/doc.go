@@ -15,6 +15,42 @@
 // services. The app side of the protocol is the SDK module
 // (plugins/sdk); this package uses only its public host-side API.
 //
+// # App pages and page tokens
+//
+// An app's pages are shown in the web client in a sandboxed frame
+// (sandbox allow-scripts allow-forms, repeated as the page's own CSP): the
+// page runs in an opaque origin, so it reaches neither the client's cookies
+// nor its DOM — and, for the same reason, its own fetch of
+// /plugins/{id}/... carries no session cookie (a cross-site request for
+// SameSite) and gets no CORS answer. The host therefore gives each page a
+// page token when it serves it: the frame's navigation is same-site, so it
+// is authenticated by the session as any request; plugins/httpapi then puts
+// <meta name="rounds-page-token" content="…"> at the top of the HTML
+// (Cache-Control: no-store). The page sends it as
+// "Authorization: Bearer <token>" to its own app's routes.
+//
+// A page token (prefix PageTokenPrefix) is an HMAC-SHA256-signed statement
+// "person P of organisation O (session S) may call install I of app A until
+// T", T being PageTokenTTL (1 h) after the page was served. The key is kept
+// in Storage under the host's own namespace, so every node of a cluster
+// accepts any node's tokens. It is accepted only under /plugins/{A}/ and
+// only for routes of install I (never a page, never another app; a
+// reinstalled app's old tokens stop); the route then runs exactly as for the
+// signed-in person (ResolveHTTP: the install's http:routes grant, the
+// manifest's routes, the app's own checks). /api/v1 never accepts it: it is
+// no identity token. A revocation of any of the person's sessions or tokens
+// (logout, password change, deactivation: identity.user.revoked on the bus)
+// ends the tokens issued before it (RevokeUser). A forged, expired, revoked
+// or other app's token is EUnauthenticated (401 "unauthenticated").
+//
+// CORS is answered only for these requests: a preflight from Origin "null"
+// for an app route (not a page), and responses to requests that present a
+// page token, get Access-Control-Allow-Origin: null — never
+// Access-Control-Allow-Credentials, since cookies play no part; an app's own
+// Access-Control-* headers are dropped. A postMessage bridge through the
+// parent client was the alternative; tokens were chosen so a page works the
+// same when opened on its own and needs no code in the client.
+//
 // # Limits
 //
 // What is enforced, on Linux: resident memory above Config.MemoryLimit

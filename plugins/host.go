@@ -48,6 +48,9 @@ type Config struct {
 	APIRate  float64 // host-API calls per second per install (500)
 	APIBurst int     // (1000)
 	MaxMsg   int     // largest gRPC message accepted from an app (2 MiB)
+
+	// Now is the clock of page tokens (time.Now).
+	Now func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -80,6 +83,9 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	if c.ServerVersion == "" {
 		c.ServerVersion = "0.1.0"
 	}
@@ -90,6 +96,9 @@ type Host struct {
 	cfg   Config
 	log   *slog.Logger
 	perms *Permissions
+	// tokens are the page tokens: the pages' way to call their own routes
+	// from the sandbox (see the package doc).
+	tokens *pageTokens
 
 	mu      sync.Mutex
 	runners map[string]*runner // install id -> runner
@@ -103,7 +112,8 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Host{cfg: cfg, log: cfg.Logger, perms: p, runners: map[string]*runner{}}, nil
+	return &Host{cfg: cfg, log: cfg.Logger, perms: p, tokens: &pageTokens{storage: cfg.Storage, now: cfg.Now},
+		runners: map[string]*runner{}}, nil
 }
 
 // Permissions returns the host's policy (for tests and benchmarks).

@@ -134,6 +134,11 @@ func (a *App) wireApps(ctx context.Context, c *coreParts, ar *areas) error {
 	if err := (appHooks{host: host, im: ar.im, log: a.log}).subscribe(a, c.bus); err != nil {
 		return err
 	}
+	// App pages call their routes with a page token; a revocation (logout,
+	// password change, deactivation) on any node ends the person's tokens.
+	if _, err := c.bus.Subscribe(identity.RevokedSubject, func(e bus.Event) { host.RevokeUser(string(e.Data)) }); err != nil {
+		return err
+	}
 	a.mux.Handle("/plugins/", pluginhttp.Handler(host, c.authn))
 	pluginhttp.Register(a.router, host, store, c.authz)
 

@@ -8,9 +8,11 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/roundshq/rounds/core"
@@ -32,14 +34,67 @@ const PageCSP = "sandbox allow-scripts allow-forms"
 // never reach an app.
 var dropHeaders = map[string]bool{"Cookie": true, "Authorization": true, "X-Csrf-Token": true, "X-Forwarded-For": true, "Proxy-Authorization": true}
 
+// PageTokenMeta is the name of the <meta> element the server adds to every
+// app page it serves: its content is the page token (see package plugins),
+// which the page sends as "Authorization: Bearer <token>" to its own
+// app's routes.
+const PageTokenMeta = "rounds-page-token"
+
+// maxPage is the largest page file served (pages are small HTML files).
+const maxPage = 4 << 20
+
 // Handler serves /plugins/{id}/... Mount it at "/plugins/" on the server's
 // mux (behind httpapi.Middleware). auth identifies the signed-in person.
+//
+// A sandboxed page runs in an opaque origin: its requests carry no cookies
+// and its Origin is "null". Such a page authenticates with the page token
+// it was served with; only those requests (and their preflights) get a CORS
+// answer, for Origin "null", without credentials.
 func Handler(h *plugins.Host, auth httpapi.Authenticator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := serve(h, auth, w, r); err != nil {
 			httpapi.WriteError(w, r, err)
 		}
 	})
+}
+
+// pageToken returns the page token presented in Authorization, if any.
+func pageToken(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, strings.HasPrefix(tok, plugins.PageTokenPrefix)
+}
+
+func isPagePath(p string) bool { return p == "/ui" || strings.HasPrefix(p, "/ui/") }
+
+// allowPage lets a sandboxed page (Origin "null") read the answer. Never
+// with credentials: the page token is the only authority.
+func allowPage(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Access-Control-Allow-Origin", "null")
+	hd.Add("Vary", "Origin")
+}
+
+// preflight answers a sandboxed page's CORS preflight for an app route.
+func preflight(w http.ResponseWriter, r *http.Request, p string) error {
+	if r.Header.Get("Origin") != "null" || isPagePath(p) {
+		return core.Errorf(core.EForbidden, "cross-origin requests are answered only for app pages calling their app's routes")
+	}
+	switch r.Header.Get("Access-Control-Request-Method") {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		return core.Invalid("Access-Control-Request-Method", "unsupported method")
+	}
+	allowPage(w)
+	hd := w.Header()
+	hd.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE")
+	hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	hd.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r *http.Request) error {
@@ -52,31 +107,39 @@ func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r
 	if appID == "" || strings.Contains(p, "//") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
 		return core.Invalid("path", "malformed app path")
 	}
-	actor, err := auth.Authenticate(r)
-	if err != nil {
-		return err
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		return preflight(w, r, p)
+	}
+	var actor core.Actor
+	tokenInstall := ""
+	if tok, ok := pageToken(r); ok {
+		// A page calling its own app's routes from the sandbox.
+		allowPage(w)
+		if isPagePath(p) {
+			return core.Errorf(core.EUnauthenticated, "a page token opens no pages; open the app from the app center")
+		}
+		a, installID, err := h.PageActor(r.Context(), tok, appID)
+		if err != nil {
+			return err
+		}
+		actor, tokenInstall = a, installID
+	} else {
+		a, err := auth.Authenticate(r)
+		if err != nil {
+			return err
+		}
+		actor = a
 	}
 	route, err := h.ResolveHTTP(r.Context(), actor, appID, r.Method, p)
 	if err != nil {
 		return err
 	}
+	if tokenInstall != "" && route.InstallID != tokenInstall {
+		// The app was reinstalled since the page was served.
+		return core.Errorf(core.EUnauthenticated, "the page token is for another install of the app; reload the page")
+	}
 	if route.Page != nil {
-		// Open the page inside ui/ as a root: a symbolic link in the bundle
-		// (an unpacked archive may hold any) cannot reach a file outside it.
-		uiDir := strings.TrimSuffix(route.PageFile, filepath.FromSlash(route.Page.File))
-		f, err := os.OpenInRoot(uiDir, filepath.FromSlash(route.Page.File))
-		if err != nil {
-			return core.Errorf(core.ENotFound, "page file missing")
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil || !st.Mode().IsRegular() {
-			return core.Errorf(core.ENotFound, "page file missing")
-		}
-		w.Header().Set("Content-Security-Policy", PageCSP)
-		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
-		http.ServeContent(w, r, st.Name(), st.ModTime(), f)
-		return nil
+		return servePage(h, w, r, actor, route)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, sdk.MaxHTTPBody))
 	if err != nil {
@@ -93,7 +156,16 @@ func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r
 		return err
 	}
 	for k, vs := range resp.Header {
-		if k == "Set-Cookie" { // an app never sets cookies on the Rounds origin
+		k = http.CanonicalHeaderKey(k)
+		// An app never sets cookies on the Rounds origin, nor decides who
+		// may read its answers: CORS is the host's.
+		if k == "Set-Cookie" || strings.HasPrefix(k, "Access-Control-") {
+			continue
+		}
+		if k == "Vary" {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
 			continue
 		}
 		w.Header()[k] = vs
@@ -106,6 +178,78 @@ func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r
 	w.WriteHeader(status)
 	_, _ = io.Copy(w, bytes.NewReader(resp.Body))
 	return nil
+}
+
+// servePage serves an app page in its sandbox, with a fresh page token for
+// the signed-in person in a <meta> element (PageTokenMeta): the only way the
+// sandbox's script can learn it, since it reads neither cookies nor headers.
+func servePage(h *plugins.Host, w http.ResponseWriter, r *http.Request, actor core.Actor, route plugins.Route) error {
+	// Open the page inside ui/ as a root: a symbolic link in the bundle
+	// (an unpacked archive may hold any) cannot reach a file outside it.
+	uiDir := strings.TrimSuffix(route.PageFile, filepath.FromSlash(route.Page.File))
+	f, err := os.OpenInRoot(uiDir, filepath.FromSlash(route.Page.File))
+	if err != nil {
+		return core.Errorf(core.ENotFound, "page file missing")
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return core.Errorf(core.ENotFound, "page file missing")
+	}
+	if st.Size() > maxPage {
+		return core.Errorf(core.ETooLarge, "the page file is larger than %d bytes", maxPage)
+	}
+	page, err := io.ReadAll(io.LimitReader(f, maxPage))
+	if err != nil {
+		return core.Errorf(core.ENotFound, "page file missing")
+	}
+	ctype := mime.TypeByExtension(filepath.Ext(st.Name()))
+	if ctype == "" {
+		ctype = http.DetectContentType(page)
+	}
+	if strings.HasPrefix(ctype, "text/html") {
+		tok, err := h.IssuePageToken(r.Context(), actor, route)
+		if err != nil {
+			return err
+		}
+		page = InjectMeta(page, PageTokenMeta, tok)
+	}
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", PageCSP)
+	hd.Set("X-Frame-Options", "SAMEORIGIN")
+	hd.Set("Content-Type", ctype)
+	hd.Set("Cache-Control", "no-store") // the token is this person's
+	hd.Set("Content-Length", strconv.Itoa(len(page)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(page)
+	}
+	return nil
+}
+
+// InjectMeta puts <meta name="name" content="content"> at the start of an
+// HTML document: after its doctype when it has one (before it would switch
+// the page to quirks mode). content must need no escaping (a page token
+// is base64url and dots).
+func InjectMeta(page []byte, name, content string) []byte {
+	meta := []byte(`<meta name="` + name + `" content="` + content + `">`)
+	at := 0
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(page, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(trimmed) >= 9 && strings.EqualFold(string(trimmed[:9]), "<!doctype") {
+		if end := bytes.IndexByte(trimmed, '>'); end >= 0 {
+			at = len(page) - len(trimmed) + end + 1
+		}
+	}
+	out := make([]byte, 0, len(page)+len(meta)+1)
+	out = append(out, page[:at]...)
+	if at > 0 {
+		out = append(out, '\n')
+	}
+	out = append(out, meta...)
+	if at == 0 {
+		out = append(out, '\n')
+	}
+	return append(out, page[at:]...)
 }
 
 // Install is an install as the admin console lists it: the stored record

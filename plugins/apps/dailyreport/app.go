@@ -197,50 +197,59 @@ func (a *dailyReport) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	case r.Method == http.MethodGet && r.URL.Path == "/reports/team":
+		// The department the app was installed for (its team page).
+		a.departmentDay(w, r, actor, a.inst.Settings["department"])
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/departments/") && strings.HasSuffix(r.URL.Path, "/reports"):
-		dept := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/departments/"), "/reports")
-		date := r.URL.Query().Get("date")
-		if date == "" {
-			date = day(a.now())
-		}
-		if _, err := time.Parse("2006-01-02", date); err != nil {
-			writeErr(w, &sdk.Error{Code: sdk.CodeInvalid, Field: "date", Message: "date is YYYY-MM-DD"})
-			return
-		}
-		// Only the department's own staff see its reports.
-		staff, err := a.host.Staff(r.Context(), dept)
-		if err != nil {
-			writeErr(w, err)
-			return
-		}
-		member := false
-		for _, s := range staff {
-			member = member || s.UserID == actor.UserID
-		}
-		if !member {
-			writeErr(w, sdk.Errorf(sdk.CodeForbidden, "only staff of the department see its reports"))
-			return
-		}
-		reports, err := a.reportsOf(r.Context(), date)
-		if err != nil {
-			writeErr(w, err)
-			return
-		}
-		type row struct {
-			UserID string  `json:"user_id"`
-			Name   string  `json:"name"`
-			Report *Report `json:"report,omitempty"`
-		}
-		out := make([]row, 0, len(staff))
-		for _, s := range staff {
-			rw := row{UserID: s.UserID, Name: s.Name}
-			if rep, ok := reports[s.UserID]; ok {
-				rw.Report = &rep
-			}
-			out = append(out, rw)
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"date": date, "items": out})
+		a.departmentDay(w, r, actor, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/departments/"), "/reports"))
 	default:
 		writeErr(w, sdk.Errorf(sdk.CodeNotFound, "no such route"))
 	}
+}
+
+// departmentDay answers a department's reports of a day (?date=, today by
+// default): every member of its staff, with their report if they wrote one.
+// Only the department's own staff see it.
+func (a *dailyReport) departmentDay(w http.ResponseWriter, r *http.Request, actor sdk.Actor, dept string) {
+	date := r.URL.Query().Get("date")
+	if date == "" {
+		date = day(a.now())
+	}
+	if _, err := time.Parse("2006-01-02", date); err != nil {
+		writeErr(w, &sdk.Error{Code: sdk.CodeInvalid, Field: "date", Message: "date is YYYY-MM-DD"})
+		return
+	}
+	// Only the department's own staff see its reports.
+	staff, err := a.host.Staff(r.Context(), dept)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	member := false
+	for _, s := range staff {
+		member = member || s.UserID == actor.UserID
+	}
+	if !member {
+		writeErr(w, sdk.Errorf(sdk.CodeForbidden, "only staff of the department see its reports"))
+		return
+	}
+	reports, err := a.reportsOf(r.Context(), date)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	type row struct {
+		UserID string  `json:"user_id"`
+		Name   string  `json:"name"`
+		Report *Report `json:"report,omitempty"`
+	}
+	out := make([]row, 0, len(staff))
+	for _, s := range staff {
+		rw := row{UserID: s.UserID, Name: s.Name}
+		if rep, ok := reports[s.UserID]; ok {
+			rw.Report = &rep
+		}
+		out = append(out, rw)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"date": date, "items": out})
 }

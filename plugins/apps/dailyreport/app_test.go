@@ -99,6 +99,8 @@ func TestHTTP(t *testing.T) {
 		{"mine", "GET", "/reports/mine", "", "u2", 200, "夜班交接完成"},
 		{"department day", "GET", "/departments/cardio/reports?date=2026-11-26", "", "u1", 200, `"name":"李四","report"`},
 		{"outsider refused", "GET", "/departments/cardio/reports", "", "x", 403, "only staff"},
+		{"the app's department", "GET", "/reports/team?date=2026-11-26", "", "u1", 200, `"name":"李四","report"`},
+		{"outsider refused the team", "GET", "/reports/team", "", "x", 403, "only staff"},
 		{"bad date", "GET", "/departments/cardio/reports?date=26/11", "", "u1", 400, "YYYY-MM-DD"},
 		{"unknown route", "GET", "/admin", "", "u1", 404, "no such route"},
 	}

@@ -4,9 +4,11 @@
 // it): the hospital's admin imports a small CSV and sees the dry run's
 // changes before applying them, gives a person a role, trusts the
 // publisher's key, installs the app through the consent screen (one scope
-// narrowed to a department) and enables it; then a nurse opens it in the app
-// center and sees its page inside the sandboxed frame. Desktop and phone
-// screenshots.
+// narrowed to the nurse's ward) and enables it; then a nurse opens it in the
+// app center and submits her report from inside the sandboxed frame (the
+// page calls its app's routes with the page token the server put in it, no
+// cookies), sees it listed, and her head nurse sees it on the ward's page.
+// Desktop and phone screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
@@ -15,6 +17,7 @@ let browser;
 let skip = '';
 let admin;
 let nurse;
+let head;
 let password = '';
 const publisherKey = process.env.ROUNDS_E2E_PUBLISHER_KEY || '';
 
@@ -36,6 +39,10 @@ before(async () => {
   admin = d.logins.find((l) => /org_admin/.test(l.role) && l.login.startsWith('jcyy.'));
   nurse = d.logins.find((l) => /护士 /.test(l.role + ' ') && /\(staff\)/.test(l.role) && l.login.startsWith('jcyy.'));
   if (!admin || !nurse) { skip = 'the server printed no org admin or nurse account'; return; }
+  // The nurse's ward and its head nurse (the demo prints both).
+  nurse.dept = nurse.role.split(' · ')[1];
+  head = d.logins.find((l) => l.login.startsWith('jcyy.') && /护士长/.test(l.role) && l.role.split(' · ')[1] === nurse.dept);
+  if (!head) { skip = 'the server printed no head nurse of the nurse\'s ward'; return; }
   browser = await launch();
 });
 after(async () => { await browser?.close(); });
@@ -110,13 +117,14 @@ test('admin: CSV dry run then import, a role, and an app installed with consent'
   const consent = page.getByTestId('consent');
   await consent.waitFor();
   assert.match(await consent.textContent(), /读取组织架构.*以机器人发消息.*提供页面和接口/s);
-  // Narrow the org chart to the IT centre and below.
+  // Narrow the org chart to the nurse's ward, whose staff write reports.
   const depts = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/departments`)).body.items;
-  const itc = depts[0].children.find((d) => d.name === '信息中心');
-  assert.ok(itc, 'the demo has an IT centre');
+  let ward = { children: depts };
+  for (const name of nurse.dept.split('/')) ward = (ward.children || []).find((d) => d.name === name);
+  assert.ok(ward, 'the demo has the nurse\'s ward ' + nurse.dept);
   await consent.locator('[data-where="orgchart:read"]').selectOption('subtree');
-  await consent.locator('[data-subtree="orgchart:read"]').selectOption(itc.id);
-  await consent.locator('#cs-set-department').fill(itc.id);
+  await consent.locator('[data-subtree="orgchart:read"]').selectOption(ward.id);
+  await consent.locator('#cs-set-department').fill(ward.id);
   await consent.locator('#cs-enable').uncheck();
   await shot(page, 'admin-consent-desktop');
   await page.getByTestId('consent-install').click();
@@ -129,7 +137,7 @@ test('admin: CSV dry run then import, a role, and an app installed with consent'
   const installs = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/marketplace/installs`)).body.items;
   assert.equal(installs.length, 1);
   assert.equal(installs[0].enabled, true);
-  assert.deepEqual(installs[0].current.grants, [{ scope: 'orgchart:read', subtree: itc.id }, { scope: 'im:send' }, { scope: 'http:routes' }]);
+  assert.deepEqual(installs[0].current.grants, [{ scope: 'orgchart:read', subtree: ward.id }, { scope: 'im:send' }, { scope: 'http:routes' }]);
   await shot(page, 'admin-apps-installed-desktop');
 
   // Audit: the install is there; verifying the whole chain is a system admin's.
@@ -181,6 +189,49 @@ test('staff: the app center opens the installed app in a sandboxed frame', async
     const origin = await page.frames().find((f) => f !== page.mainFrame()).evaluate(() => window.origin);
     assert.equal(origin, 'null');
     await shot(page, 'apps-center-' + name);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  }
+});
+
+test('staff: a nurse submits her report from inside the sandboxed frame; her head nurse sees it', async (t) => {
+  if (skip) return t.skip(skip);
+  const text = '今日查房完成，3床术后换药 ' + Date.now();
+  {
+    const { page, context } = await newPage(browser, DESKTOP);
+    await signIn(page, nurse.login, password);
+    await page.locator('.rail-tab[data-tab=apps]').click();
+    await page.locator('.app-tile[data-app=daily-report]').click();
+    await page.getByTestId('app-frame').waitFor();
+    const inside = page.frameLocator('[data-testid=app-frame]');
+    // The page lists my reports through its app's route before I write.
+    await inside.locator('[data-testid=my-reports] li').first().waitFor();
+    await inside.getByLabel('今天的工作').fill(text);
+    await inside.getByRole('button', { name: '提交' }).click();
+    await inside.locator('#msg').filter({ hasText: /已提交|提交失败/ }).waitFor();
+    assert.equal(await inside.locator('#msg').textContent(), '已提交');
+    await inside.locator('[data-testid=my-reports] li', { hasText: text }).waitFor();
+    await shot(page, 'apps-daily-report-submitted-desktop');
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  }
+  for (const [vp, name] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
+    const { page, context } = await newPage(browser, vp);
+    await signIn(page, head.login, password);
+    await page.locator('.rail-tab[data-tab=apps]').click();
+    await page.locator('.app-tile[data-app=daily-report]').click();
+    // The app has two pages: the chips switch between them.
+    await page.locator('.app-pages a', { hasText: '科室日报' }).click();
+    await page.waitForURL(/#\/apps\/[^/]+\/team$/);
+    const frame = page.getByTestId('app-frame');
+    await page.waitForFunction(() => /\/ui\/team$/.test(document.querySelector('[data-testid=app-frame]')?.getAttribute('src') || ''));
+    assert.equal(await frame.getAttribute('sandbox'), 'allow-scripts allow-forms');
+    const inside = page.frameLocator('[data-testid=app-frame]');
+    const row = inside.locator('[data-testid=team-reports] tr', { hasText: nurse.role.split(' · ')[0] });
+    await row.waitFor();
+    assert.match(await row.textContent(), new RegExp(text));
+    assert.match(await inside.locator('caption').textContent(), /已交 [1-9]\d* \/ \d+ 人/);
+    await shot(page, 'apps-daily-report-team-' + name);
     assert.deepEqual(page.errors, []);
     await context.close();
   }

@@ -2,7 +2,8 @@
 // shown to me. An app's page opens in a sandboxed frame — scripts and forms
 // run, but in an opaque origin (the server sends the same sandbox as the
 // page's own Content-Security-Policy), so an app reaches neither the
-// client's cookies nor its DOM.
+// client's cookies nor its DOM. The page calls its own app's routes with
+// the page token the server put in it (plugins/doc.go), never with ours.
 import { h, mount, avatar } from '../h.js';
 import { t } from '../i18n.js';
 import { apps } from '../adminapi.js';

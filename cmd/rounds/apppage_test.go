@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/marketplace"
+	"github.com/roundshq/rounds/plugins/sdk"
+)
+
+// TestAppPageTokenThroughServer runs the real 日报 app in a whole Rounds
+// node: the page a nurse opens carries a page token; with it alone (no
+// cookies, Origin null, as from the sandboxed frame) she submits her report
+// and her head nurse's team page lists it. The token is refused by /api/v1
+// and, once she signs out, by the app's routes too.
+func TestAppPageTokenThroughServer(t *testing.T) {
+	f := newDemoFixture(t)
+	s := f.s
+	ctx := context.Background()
+
+	dir := t.TempDir()
+	src := "../../plugins/apps/dailyreport"
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "daily-report"), src).CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, name := range []string{"manifest.json", "ui/write.html", "ui/team.html"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin, _ := os.ReadFile(filepath.Join(dir, "daily-report"))
+	sum := sha256.Sum256(bin)
+	installID := core.NewID()
+	runner := appRunner{app: s.app, host: s.app.areas.apps, store: s.app.areas.appStore}
+	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := runner.Start(startCtx, marketplace.RunningApp{InstallID: installID, OrgID: f.org, AppID: "daily-report", Version: "0.1.0",
+		BotUserID: installID, Dir: dir, Executable: filepath.Join(dir, "daily-report"), Checksum: hex.EncodeToString(sum[:]),
+		Grants:   []marketplace.Grant{{Scope: sdk.ScopeOrgchartRead, Subtree: f.ward}, {Scope: sdk.ScopeIMSend}, {Scope: sdk.ScopeHTTPRoutes}},
+		Settings: map[string]string{"department": f.ward}}); err != nil {
+		t.Fatalf("start the app: %v", err)
+	}
+	t.Cleanup(func() { _ = runner.Stop(context.Background(), installID) })
+
+	type answer struct {
+		status int
+		header http.Header
+		body   string
+	}
+	send := func(method, path, bearer, body string) answer {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		req.Header.Set("Origin", "null")
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return answer{resp.StatusCode, resp.Header, string(b)}
+	}
+	meta := regexp.MustCompile(`<meta name="rounds-page-token" content="([^"]+)">`)
+	pageToken := func(session, page string) string {
+		t.Helper()
+		a := send("GET", "/plugins/daily-report/ui/"+page, session, "")
+		m := meta.FindStringSubmatch(a.body)
+		if a.status != 200 || m == nil {
+			t.Fatalf("page %s: %d %q", page, a.status, a.body)
+		}
+		return m[1]
+	}
+	nurseTok := pageToken(f.nurse, "write")
+	a := send("POST", "/plugins/daily-report/reports", nurseTok, `{"text":"今日查房完成，12床出院"}`)
+	if a.status != 201 || !strings.Contains(a.body, f.nurseID) || a.header.Get("Access-Control-Allow-Origin") != "null" {
+		t.Fatalf("submit with the page token: %d %q %v", a.status, a.body, a.header)
+	}
+	if a := send("GET", "/plugins/daily-report/reports/team", pageToken(f.head, "team"), ""); a.status != 200 || !strings.Contains(a.body, "今日查房完成，12床出院") {
+		t.Fatalf("the head nurse's team page: %d %q", a.status, a.body)
+	}
+
+	// Never the API: the token is not an identity token.
+	var refusal struct{ Code string }
+	for _, path := range []string{"/api/v1/me", "/api/v1/me/apps"} {
+		a := send("GET", path, nurseTok, "")
+		_ = json.Unmarshal([]byte(a.body), &refusal)
+		if a.status != 401 || refusal.Code != "unauthenticated" || a.header.Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("GET %s with a page token: %d %q", path, a.status, a.body)
+		}
+	}
+
+	// Signing out ends the page tokens of the session's person.
+	if code := s.do("DELETE", "/api/v1/sessions/current", f.nurse, nil, nil); code != 204 {
+		t.Fatalf("sign out: %d", code)
+	}
+	a = send("POST", "/plugins/daily-report/reports", nurseTok, `{"text":"x"}`)
+	_ = json.Unmarshal([]byte(a.body), &refusal)
+	if a.status != 401 || refusal.Code != "unauthenticated" {
+		t.Fatalf("after sign-out: %d %q", a.status, a.body)
+	}
+}
