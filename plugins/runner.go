@@ -266,7 +266,10 @@ func (r *runner) watch() string {
 }
 
 // startJobs runs the manifest's scheduled jobs on their periods until the
-// returned stop is called.
+// returned stop is called. Runs fall on the period's boundaries in absolute
+// time (every 15m: :00, :15, …), so every node of a cluster names the same
+// slot; with Claims only the node that claims (install, job, slot) runs it.
+// The job's At is the slot's time.
 func (r *runner) startJobs() (stop func()) {
 	if !r.bundle.Manifest.Implements(sdk.HookJobs) || len(r.bundle.Manifest.Jobs) == 0 {
 		return func() {}
@@ -275,22 +278,31 @@ func (r *runner) startJobs() (stop func()) {
 	var wg sync.WaitGroup
 	for _, j := range r.bundle.Manifest.Jobs {
 		every, _ := time.ParseDuration(j.Every)
+		if r.h.cfg.JobEvery > 0 {
+			every = r.h.cfg.JobEvery
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := time.NewTicker(every)
+			t := time.NewTimer(0)
 			defer t.Stop()
+			<-t.C
 			for {
+				slot := time.Now().Truncate(every).Add(every)
+				t.Reset(time.Until(slot))
 				select {
 				case <-ctx.Done():
 					return
 				case <-t.C:
-					err := r.h.call(ctx, r, sdk.HookJobs, func(ctx context.Context, app *sdk.AppClient) error {
-						return app.Job(ctx, sdk.Job{Name: j.Name, At: time.Now()})
-					})
-					if err != nil && ctx.Err() == nil {
-						r.logger().Warn("scheduled job failed", "job", j.Name, "err", err)
-					}
+				}
+				if !r.h.claim(ctx, r, sdk.HookJobs, j.Name+"@"+slot.UTC().Format(time.RFC3339Nano)) {
+					continue // another node runs this slot
+				}
+				err := r.h.call(ctx, r, sdk.HookJobs, func(ctx context.Context, app *sdk.AppClient) error {
+					return app.Job(ctx, sdk.Job{Name: j.Name, At: slot})
+				})
+				if err != nil && ctx.Err() == nil {
+					r.logger().Warn("scheduled job failed", "job", j.Name, "err", err)
 				}
 			}
 		}()
