@@ -192,7 +192,8 @@ const (
 // Start validates inst against its bundle and starts its process under
 // supervision. It returns once the app is running and activated, or with the
 // first start's error (the supervisor keeps retrying with back-off unless the
-// install is invalid). Starting a running install restarts it with the new
+// install is invalid, or the app speaks another protocol version: then it is
+// disabled at once, EInvalid on field protocol_version naming both versions). Starting a running install restarts it with the new
 // record.
 func (h *Host) Start(ctx context.Context, inst Install) error {
 	b, err := LoadBundle(inst.Dir)
@@ -228,6 +229,9 @@ func (h *Host) Start(ctx context.Context, inst Install) error {
 	go r.run()
 	select {
 	case err := <-r.firstStart:
+		if refused, ok := errors.AsType[*refusal](err); ok {
+			return refused.err // the install is disabled; the runner stays to show why
+		}
 		return err
 	case <-ctx.Done():
 		return core.Errorf(core.EUnavailable, "the app did not start in time")

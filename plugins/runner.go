@@ -3,9 +3,11 @@ package plugins
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"log/slog"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -17,6 +19,18 @@ import (
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/plugins/sdk"
 )
+
+// incompatibleProtocol matches go-plugin's handshake error when the app
+// offers none of the protocol versions the host speaks (sdk.PluginSets); the
+// group is the app's version.
+var incompatibleProtocol = regexp.MustCompile(`incompatible API version with plugin\. Plugin version: (\d+)`)
+
+// refusal is a start failure that restarting cannot cure (an app built for
+// another protocol version): the runner disables the install at once.
+type refusal struct{ err error }
+
+func (e *refusal) Error() string { return e.err.Error() }
+func (e *refusal) Unwrap() error { return e.err }
 
 // runner supervises one install's process.
 type runner struct {
@@ -129,6 +143,17 @@ func (r *runner) run() {
 			r.setState(StateStopped, "")
 			return
 		}
+		if refused, ok := errors.AsType[*refusal](err); ok {
+			// Restarting cannot help: the same binary would be refused again.
+			msg := core.ErrorMessage(refused.err)
+			r.setState(StateDisabled, msg)
+			_ = r.h.perms.Revoke(r.inst.ID)
+			log.Error("app refused", "reason", msg)
+			if r.h.cfg.Alerts != nil {
+				r.h.cfg.Alerts.AppDisabled(context.Background(), r.inst, msg)
+			}
+			return
+		}
 		now := time.Now()
 		r.mu.Lock()
 		r.crashes = append(r.crashes, now)
@@ -200,6 +225,10 @@ func (r *runner) launch() error {
 	r.mu.Unlock()
 	proto, err := client.Client()
 	if err != nil {
+		if m := incompatibleProtocol.FindStringSubmatch(err.Error()); m != nil {
+			return &refusal{core.Invalid("protocol_version", "the app speaks app protocol version %s; this server speaks app protocol version %d: install a version of the app built for this server",
+				m[1], sdk.ProtocolVersion)}
+		}
 		return core.Errorf(core.EUnavailable, "start app process: %v", err)
 	}
 	if pid, err := strconv.Atoi(client.ID()); err == nil {
