@@ -125,6 +125,11 @@ func (r *runner) run() {
 	first := true
 	for {
 		err := r.launch()
+		if err == nil {
+			// Running before Start returns: a call right after Start
+			// must find the app.
+			r.setState(StateRunning, "")
+		}
 		if first {
 			r.firstStart <- err
 			first = false
@@ -134,7 +139,6 @@ func (r *runner) run() {
 			reason = "start failed: " + core.ErrorMessage(err)
 			log.Warn("app failed to start", "err", err)
 		} else {
-			r.setState(StateRunning, "")
 			log.Info("app running", "pid", r.status().Pid)
 			reason = r.watch()
 		}
