@@ -63,6 +63,16 @@
 // Go program reserves far more address space than it uses. Elsewhere only
 // the rate and size limits apply.
 //
+// # Clusters
+//
+// Every node runs every enabled install and hears every event. With
+// Config.Claims each hook delivery is claimed (install, hook, event key)
+// before it is made and each scheduled job (install, job, slot) before it
+// runs; jobs fall on their period's boundaries so every node names the same
+// slot. The first claimer delivers, the rest skip: at most once, and a node
+// whose copy of the app is down does not claim. An app built for a protocol
+// version the host does not speak is refused at the handshake and disabled.
+//
 // Lock order: Host.mu before runner.mu; neither is held across a call into
 // an app or a backend.
 package plugins

@@ -30,6 +30,14 @@ type Config struct {
 	Audit      audit.Recorder
 	Alerts     Alerts
 	Logger     *slog.Logger
+	// Claims, when set, makes every hook delivery and scheduled job run
+	// once across the nodes sharing it (nil: a single node, every
+	// delivery happens). Claims are kept ClaimRetention (24h).
+	Claims         Claims
+	ClaimRetention time.Duration
+	// JobEvery, when set, runs every scheduled job on this period instead
+	// of its manifest's (which is at least a minute): for tests.
+	JobEvery time.Duration
 
 	HookTimeout    time.Duration // deadline of every hook call (5s)
 	StartTimeout   time.Duration // process start and activation (10s)
@@ -65,6 +73,7 @@ func (c *Config) defaults() {
 	def(&c.BackoffMin, 250*time.Millisecond)
 	def(&c.BackoffMax, time.Minute)
 	def(&c.CrashWindow, 10*time.Minute)
+	def(&c.ClaimRetention, 24*time.Hour)
 	if c.MaxCrashes <= 0 {
 		c.MaxCrashes = 5
 	}
@@ -103,6 +112,9 @@ type Host struct {
 	mu      sync.Mutex
 	runners map[string]*runner // install id -> runner
 	closed  bool
+
+	stopPrune chan struct{} // closed by Close
+	pruned    chan struct{} // closed when the pruner has stopped
 }
 
 // New returns a host with no installs running.
@@ -112,8 +124,52 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Host{cfg: cfg, log: cfg.Logger, perms: p, tokens: &pageTokens{storage: cfg.Storage, now: cfg.Now},
-		runners: map[string]*runner{}}, nil
+	h := &Host{cfg: cfg, log: cfg.Logger, perms: p, tokens: &pageTokens{storage: cfg.Storage, now: cfg.Now},
+		runners: map[string]*runner{}, stopPrune: make(chan struct{}), pruned: make(chan struct{})}
+	go h.pruneClaims()
+	return h, nil
+}
+
+// pruneClaims forgets old delivery claims at start and then hourly (or
+// every quarter of the retention when that is shorter), until Close.
+func (h *Host) pruneClaims() {
+	defer close(h.pruned)
+	if h.cfg.Claims == nil {
+		return
+	}
+	every := min(h.cfg.ClaimRetention/4, time.Hour)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if n, err := h.cfg.Claims.PruneClaims(ctx, time.Now().Add(-h.cfg.ClaimRetention)); err != nil {
+			h.log.Warn("cannot prune app hook claims", "err", err)
+		} else if n > 0 {
+			h.log.Debug("pruned app hook claims", "n", n)
+		}
+		cancel()
+		select {
+		case <-h.stopPrune:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// claim reports whether this node delivers hook's event key to r: always
+// without Claims; otherwise only the first node to claim it does. A claim
+// that cannot be recorded is not delivered (at most once): the database it
+// needs is the one the app's host API needs too.
+func (h *Host) claim(ctx context.Context, r *runner, hook, key string) bool {
+	if h.cfg.Claims == nil {
+		return true
+	}
+	ok, err := h.cfg.Claims.Claim(ctx, r.inst.ID, hook, key)
+	if err != nil {
+		h.log.Warn("cannot claim app hook delivery; skipped", "app_id", r.inst.AppID, "install_id", r.inst.ID, "hook", hook, "key", key, "err", err)
+		return false
+	}
+	return ok
 }
 
 // Permissions returns the host's policy (for tests and benchmarks).
@@ -145,7 +201,8 @@ const (
 // Start validates inst against its bundle and starts its process under
 // supervision. It returns once the app is running and activated, or with the
 // first start's error (the supervisor keeps retrying with back-off unless the
-// install is invalid). Starting a running install restarts it with the new
+// install is invalid, or the app speaks another protocol version: then it is
+// disabled at once, EInvalid on field protocol_version naming both versions). Starting a running install restarts it with the new
 // record.
 func (h *Host) Start(ctx context.Context, inst Install) error {
 	b, err := LoadBundle(inst.Dir)
@@ -181,6 +238,9 @@ func (h *Host) Start(ctx context.Context, inst Install) error {
 	go r.run()
 	select {
 	case err := <-r.firstStart:
+		if refused, ok := errors.AsType[*refusal](err); ok {
+			return refused.err // the install is disabled; the runner stays to show why
+		}
 		return err
 	case <-ctx.Done():
 		return core.Errorf(core.EUnavailable, "the app did not start in time")
@@ -203,6 +263,9 @@ func (h *Host) Stop(installID string) error {
 // Close stops every install.
 func (h *Host) Close() error {
 	h.mu.Lock()
+	if !h.closed {
+		close(h.stopPrune)
+	}
 	h.closed = true
 	rs := h.runners
 	h.runners = map[string]*runner{}
@@ -214,6 +277,7 @@ func (h *Host) Close() error {
 		_ = h.perms.Revoke(id)
 	}
 	wg.Wait()
+	<-h.pruned
 	return nil
 }
 
@@ -282,8 +346,11 @@ func (h *Host) call(ctx context.Context, r *runner, hook string, fn func(ctx con
 }
 
 // deliver fans an event out to every matching install in parallel and waits;
-// one app's failure never stops the others.
-func (h *Host) deliver(ctx context.Context, rs []*runner, hook string, fn func(ctx context.Context, app *sdk.AppClient) error) error {
+// one app's failure never stops the others. key names the event the same way
+// on every node, so that with Claims each install gets it from one node only;
+// a node whose copy of the app is not running does not claim it, leaving it
+// to a node where it runs.
+func (h *Host) deliver(ctx context.Context, rs []*runner, hook, key string, fn func(ctx context.Context, app *sdk.AppClient) error) error {
 	errs := make([]error, len(rs))
 	var wg sync.WaitGroup
 	for i, r := range rs {
@@ -293,6 +360,9 @@ func (h *Host) deliver(ctx context.Context, rs []*runner, hook string, fn func(c
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if r.app() != nil && !h.claim(ctx, r, hook, key) {
+				return // another node delivers it
+			}
 			if err := h.call(ctx, r, hook, fn); err != nil {
 				h.log.Warn("app hook failed", "app_id", r.inst.AppID, "install_id", r.inst.ID, "hook", hook, "err", err)
 				errs[i] = err
@@ -306,7 +376,7 @@ func (h *Host) deliver(ctx context.Context, rs []*runner, hook string, fn func(c
 // MessagePosted delivers a message to the installs of orgID whose bot is a
 // member of the conversation and that hold im:read. Call it off the
 // sender's path (from a bus subscriber): it waits for the apps, up to the
-// hook deadline.
+// hook deadline. The message id is the event key.
 func (h *Host) MessagePosted(ctx context.Context, orgID string, m sdk.Message) error {
 	var rs []*runner
 	for _, r := range h.installsFor(orgID, sdk.HookMessagePosted) {
@@ -318,7 +388,7 @@ func (h *Host) MessagePosted(ctx context.Context, orgID string, m sdk.Message) e
 		}
 		rs = append(rs, r)
 	}
-	return h.deliver(ctx, rs, sdk.HookMessagePosted, func(ctx context.Context, app *sdk.AppClient) error {
+	return h.deliver(ctx, rs, sdk.HookMessagePosted, m.ID, func(ctx context.Context, app *sdk.AppClient) error {
 		return app.MessagePosted(ctx, m)
 	})
 }
@@ -334,22 +404,31 @@ func (h *Host) scoped(orgID, hook, scope string) []*runner {
 	return rs
 }
 
-// ApprovalFinished delivers to installs holding approvals:read.
+// ApprovalFinished delivers to installs holding approvals:read; the event
+// key is the approval and its outcome (a request finishes once).
 func (h *Host) ApprovalFinished(ctx context.Context, orgID string, e sdk.ApprovalFinished) error {
 	return h.deliver(ctx, h.scoped(orgID, sdk.HookApprovalFinished, sdk.ScopeApprovalsRead), sdk.HookApprovalFinished,
-		func(ctx context.Context, app *sdk.AppClient) error { return app.ApprovalFinished(ctx, e) })
+		e.ApprovalID+"/"+e.Outcome, func(ctx context.Context, app *sdk.AppClient) error { return app.ApprovalFinished(ctx, e) })
 }
 
-// RosterPublished delivers to installs holding roster:read.
+// RosterPublished delivers to installs holding roster:read; the event key is
+// the roster and e.At, which must be the publication's time as the event
+// carries it (the same on every node), not the time it was heard.
 func (h *Host) RosterPublished(ctx context.Context, orgID string, e sdk.RosterPublished) error {
 	return h.deliver(ctx, h.scoped(orgID, sdk.HookRosterPublished, sdk.ScopeRosterRead), sdk.HookRosterPublished,
-		func(ctx context.Context, app *sdk.AppClient) error { return app.RosterPublished(ctx, e) })
+		e.RosterID+"/"+e.At.UTC().Format(time.RFC3339Nano), func(ctx context.Context, app *sdk.AppClient) error { return app.RosterPublished(ctx, e) })
 }
 
-// StaffChanged delivers to installs holding orgchart:read.
+// StaffChanged delivers to installs holding orgchart:read; the event key is
+// the person, the direction and e.At (the change's time as the event carries
+// it).
 func (h *Host) StaffChanged(ctx context.Context, orgID string, e sdk.StaffChange) error {
+	dir := "left"
+	if e.Joined {
+		dir = "joined"
+	}
 	return h.deliver(ctx, h.scoped(orgID, sdk.HookStaffChanged, sdk.ScopeOrgchartRead), sdk.HookStaffChanged,
-		func(ctx context.Context, app *sdk.AppClient) error { return app.StaffChanged(ctx, e) })
+		e.UserID+"/"+dir+"/"+e.At.UTC().Format(time.RFC3339Nano), func(ctx context.Context, app *sdk.AppClient) error { return app.StaffChanged(ctx, e) })
 }
 
 // Command runs a slash command typed by actor; ENotFound when no install in

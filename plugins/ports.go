@@ -76,6 +76,21 @@ type Alerts interface {
 	AppDisabled(ctx context.Context, inst Install, reason string)
 }
 
+// Claims makes each hook delivery happen once in a cluster. Every node runs
+// every enabled install and hears every event, so before the host hands an
+// event to an install's app it claims (install, hook, event key): the first
+// node to claim delivers, the others skip. Scheduled jobs claim (install,
+// "jobs", job name and slot time). plugins/sqlstore implements it over the
+// shared database.
+type Claims interface {
+	// Claim records the delivery and reports whether this caller won it;
+	// false when it was claimed before (by any node).
+	Claim(ctx context.Context, installID, hook, key string) (bool, error)
+	// PruneClaims forgets claims made before before; the host calls it
+	// periodically so the record stays small.
+	PruneClaims(ctx context.Context, before time.Time) (int64, error)
+}
+
 // InstallRecord is an install as stored, with whether the admin enabled it.
 type InstallRecord struct {
 	Install

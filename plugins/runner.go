@@ -3,9 +3,11 @@ package plugins
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"log/slog"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -17,6 +19,18 @@ import (
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/plugins/sdk"
 )
+
+// incompatibleProtocol matches go-plugin's handshake error when the app
+// offers none of the protocol versions the host speaks (sdk.PluginSets); the
+// group is the app's version.
+var incompatibleProtocol = regexp.MustCompile(`incompatible API version with plugin\. Plugin version: (\d+)`)
+
+// refusal is a start failure that restarting cannot cure (an app built for
+// another protocol version): the runner disables the install at once.
+type refusal struct{ err error }
+
+func (e *refusal) Error() string { return e.err.Error() }
+func (e *refusal) Unwrap() error { return e.err }
 
 // runner supervises one install's process.
 type runner struct {
@@ -111,6 +125,11 @@ func (r *runner) run() {
 	first := true
 	for {
 		err := r.launch()
+		if err == nil {
+			// Running before Start returns: a call right after Start
+			// must find the app.
+			r.setState(StateRunning, "")
+		}
 		if first {
 			r.firstStart <- err
 			first = false
@@ -120,13 +139,23 @@ func (r *runner) run() {
 			reason = "start failed: " + core.ErrorMessage(err)
 			log.Warn("app failed to start", "err", err)
 		} else {
-			r.setState(StateRunning, "")
 			log.Info("app running", "pid", r.status().Pid)
 			reason = r.watch()
 		}
 		r.kill()
 		if r.stopping() {
 			r.setState(StateStopped, "")
+			return
+		}
+		if refused, ok := errors.AsType[*refusal](err); ok {
+			// Restarting cannot help: the same binary would be refused again.
+			msg := core.ErrorMessage(refused.err)
+			r.setState(StateDisabled, msg)
+			_ = r.h.perms.Revoke(r.inst.ID)
+			log.Error("app refused", "reason", msg)
+			if r.h.cfg.Alerts != nil {
+				r.h.cfg.Alerts.AppDisabled(context.Background(), r.inst, msg)
+			}
 			return
 		}
 		now := time.Now()
@@ -200,6 +229,10 @@ func (r *runner) launch() error {
 	r.mu.Unlock()
 	proto, err := client.Client()
 	if err != nil {
+		if m := incompatibleProtocol.FindStringSubmatch(err.Error()); m != nil {
+			return &refusal{core.Invalid("protocol_version", "the app speaks app protocol version %s; this server speaks app protocol version %d: install a version of the app built for this server",
+				m[1], sdk.ProtocolVersion)}
+		}
 		return core.Errorf(core.EUnavailable, "start app process: %v", err)
 	}
 	if pid, err := strconv.Atoi(client.ID()); err == nil {
@@ -266,7 +299,10 @@ func (r *runner) watch() string {
 }
 
 // startJobs runs the manifest's scheduled jobs on their periods until the
-// returned stop is called.
+// returned stop is called. Runs fall on the period's boundaries in absolute
+// time (every 15m: :00, :15, …), so every node of a cluster names the same
+// slot; with Claims only the node that claims (install, job, slot) runs it.
+// The job's At is the slot's time.
 func (r *runner) startJobs() (stop func()) {
 	if !r.bundle.Manifest.Implements(sdk.HookJobs) || len(r.bundle.Manifest.Jobs) == 0 {
 		return func() {}
@@ -275,22 +311,31 @@ func (r *runner) startJobs() (stop func()) {
 	var wg sync.WaitGroup
 	for _, j := range r.bundle.Manifest.Jobs {
 		every, _ := time.ParseDuration(j.Every)
+		if r.h.cfg.JobEvery > 0 {
+			every = r.h.cfg.JobEvery
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := time.NewTicker(every)
+			t := time.NewTimer(0)
 			defer t.Stop()
+			<-t.C
 			for {
+				slot := time.Now().Truncate(every).Add(every)
+				t.Reset(time.Until(slot))
 				select {
 				case <-ctx.Done():
 					return
 				case <-t.C:
-					err := r.h.call(ctx, r, sdk.HookJobs, func(ctx context.Context, app *sdk.AppClient) error {
-						return app.Job(ctx, sdk.Job{Name: j.Name, At: time.Now()})
-					})
-					if err != nil && ctx.Err() == nil {
-						r.logger().Warn("scheduled job failed", "job", j.Name, "err", err)
-					}
+				}
+				if !r.h.claim(ctx, r, sdk.HookJobs, j.Name+"@"+slot.UTC().Format(time.RFC3339Nano)) {
+					continue // another node runs this slot
+				}
+				err := r.h.call(ctx, r, sdk.HookJobs, func(ctx context.Context, app *sdk.AppClient) error {
+					return app.Job(ctx, sdk.Job{Name: j.Name, At: slot})
+				})
+				if err != nil && ctx.Err() == nil {
+					r.logger().Warn("scheduled job failed", "job", j.Name, "err", err)
 				}
 			}
 		}()

@@ -85,6 +85,9 @@ type Event struct {
 	From         Date     `json:"from"`
 	To           Date     `json:"to"`
 	Affected     []string `json:"affected,omitempty"`
+	// At is when this version was published or amended: the same on every
+	// node that hears the event.
+	At time.Time `json:"at"`
 }
 
 // Service is rostering's API for every transport.
@@ -525,7 +528,7 @@ func (s *Service) Publish(ctx context.Context, a core.Actor, rosterID string, ve
 func (s *Service) afterPublish(ctx context.Context, r Roster, affected []string, reason, subject string) {
 	s.Invalidate(r.OrgID, r.DepartmentID)
 	if s.pub != nil {
-		b, _ := json.Marshal(Event{OrgID: r.OrgID, DepartmentID: r.DepartmentID, RosterID: r.ID, Version: r.Version, From: r.From, To: r.To, Affected: affected})
+		b, _ := json.Marshal(Event{OrgID: r.OrgID, DepartmentID: r.DepartmentID, RosterID: r.ID, Version: r.Version, From: r.From, To: r.To, Affected: affected, At: r.UpdatedAt})
 		_ = s.pub.Publish(ctx, subject, b)
 	}
 	if s.notify != nil && len(affected) > 0 {

@@ -125,6 +125,9 @@ func (a *App) wireApps(ctx context.Context, c *coreParts, ar *areas) error {
 		Approvals: pluginApprovals{ar.approvals}, Rosters: pluginRosters{svc: ar.roster, org: ar.org},
 		Attendance: pluginAttendance{svc: ar.attendance, org: ar.org}, Storage: store, Audit: c.audit,
 		Alerts: pluginAlerts{c.audit}, Logger: a.log,
+		// Every node runs every enabled install and hears every event; the
+		// claims in the shared database let one node deliver each.
+		Claims: store,
 	})
 	if err != nil {
 		return fmt.Errorf("apps: %w", err)

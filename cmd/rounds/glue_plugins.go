@@ -432,7 +432,7 @@ func (h appHooks) subscribe(a *App, b bus.Bus) error {
 			}
 			month := ev.From.In(time.UTC).Format("2006-01")
 			deliver("roster published", func(ctx context.Context) error {
-				return h.host.RosterPublished(ctx, ev.OrgID, sdk.RosterPublished{RosterID: ev.RosterID, DepartmentID: ev.DepartmentID, Month: month, At: time.Now()})
+				return h.host.RosterPublished(ctx, ev.OrgID, sdk.RosterPublished{RosterID: ev.RosterID, DepartmentID: ev.DepartmentID, Month: month, At: ev.At})
 			})
 		}},
 		{"orgchart.staff.joined", func(e bus.Event) { h.staff(e, true, deliver) }},

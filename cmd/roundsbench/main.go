@@ -6,7 +6,8 @@
 // senders, readers moving read positions), receipts (a read-receipt storm:
 // every member reads one message within a second), idle (many authenticated
 // WebSocket connections held open), search (directory search) and approvals
-// (overtime requests submitted and approved). See
+// (overtime requests submitted and approved) and plugin (the 日报 app's HTTP
+// routes, through the app host and its permission-checked host API). See
 // BENCHMARKS.md for the commands and the figures measured with them.
 package main
 
@@ -47,12 +48,14 @@ type options struct {
 	senders    int
 	rounds     int
 	workers    int
+
+	publisherKey string
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server base URL")
-	flag.StringVar(&o.scenario, "scenario", "fanout", "fanout | mixed | receipts | idle | search | approvals")
+	flag.StringVar(&o.scenario, "scenario", "fanout", "fanout | mixed | receipts | idle | search | approvals | plugin")
 	flag.IntVar(&o.users, "users", 200, "load users (created as staff LB00000… in the admin's hospital on first use)")
 	flag.IntVar(&o.groupSize, "group-size", 200, "members per group (fanout: the one group; mixed: each group; receipts: the storm group)")
 	flag.Float64Var(&o.rate, "rate", 50, "messages (or searches) per second, all senders together")
@@ -68,6 +71,7 @@ func main() {
 	flag.IntVar(&o.senders, "senders", 64, "concurrent HTTP senders")
 	flag.IntVar(&o.rounds, "rounds", 5, "receipts: storms to run")
 	flag.IntVar(&o.workers, "setup-workers", 4, "parallel workers while provisioning users")
+	flag.StringVar(&o.publisherKey, "publisher-key", "", "plugin: publisher key (ed25519-pub:…) to trust before installing the 日报 app from the server's catalog")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -136,6 +140,8 @@ func run(ctx context.Context, o options) (map[string]any, error) {
 		err = search(ctx, c, o, cache, summary)
 	case "approvals":
 		err = approvalsScenario(ctx, c, o, cache, summary)
+	case "plugin":
+		err = pluginScenario(ctx, c, o, cache, summary)
 	default:
 		err = fmt.Errorf("unknown scenario %q", o.scenario)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/sqldb"
@@ -120,6 +121,54 @@ func TestInstallsContract(t *testing.T) {
 			}
 			if _, err := s.GetInstall(ctx, "i1"); !core.IsCode(err, core.ENotFound) {
 				t.Fatalf("err = %v", err)
+			}
+		})
+	})
+}
+
+func TestHookClaims(t *testing.T) {
+	sqldbtest.Each(t, []sqldbtest.Migration{{Area: sqlstore.Area, FS: sqlstore.Migrations}}, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := sqlstore.New(db)
+		t.Run("one claimer per install, hook and event", func(t *testing.T) {
+			won := make(chan bool, 8)
+			for range 8 {
+				go func() {
+					ok, err := s.Claim(ctx, "i1", "message_posted", "m1")
+					if err != nil {
+						t.Error(err)
+					}
+					won <- ok
+				}()
+			}
+			n := 0
+			for range 8 {
+				if <-won {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("%d of 8 claims won, want 1", n)
+			}
+			// Another install, hook or event is its own claim.
+			for _, c := range [][3]string{{"i2", "message_posted", "m1"}, {"i1", "jobs", "m1"}, {"i1", "message_posted", "m2"}} {
+				if ok, err := s.Claim(ctx, c[0], c[1], c[2]); err != nil || !ok {
+					t.Fatalf("claim %v = %v %v", c, ok, err)
+				}
+			}
+		})
+		t.Run("pruning forgets old claims only", func(t *testing.T) {
+			if n, err := s.PruneClaims(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+				t.Fatalf("pruning before the claims = %d %v", n, err)
+			}
+			if ok, _ := s.Claim(ctx, "i1", "message_posted", "m1"); ok {
+				t.Fatal("a kept claim was won again")
+			}
+			if n, err := s.PruneClaims(ctx, time.Now().Add(time.Second)); err != nil || n != 4 {
+				t.Fatalf("pruning after the claims = %d %v, want 4", n, err)
+			}
+			if ok, err := s.Claim(ctx, "i1", "message_posted", "m1"); err != nil || !ok {
+				t.Fatalf("a pruned claim = %v %v", ok, err)
 			}
 		})
 	})

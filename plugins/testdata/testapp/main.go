@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/roundshq/rounds/plugins/sdk"
@@ -22,10 +25,23 @@ type app struct {
 	host sdk.Host
 	inst sdk.Install
 	leak [][]byte
+
+	proc string       // this process, in delivery records
+	n    atomic.Int64 // deliveries recorded by this process
+}
+
+// delivered records one delivery under delivered/<hook>/<event>/, one key
+// per delivery, so the host's tests count how often each event arrived
+// across every process of the install (two nodes share the storage).
+func (a *app) delivered(ctx context.Context, hook, event string) error {
+	return a.host.KVSet(ctx, fmt.Sprintf("delivered/%s/%s/%s-%d", hook, event, a.proc, a.n.Add(1)), []byte("1"))
 }
 
 func (a *app) Activate(ctx context.Context, host sdk.Host, inst sdk.Install) error {
 	a.host, a.inst = host, inst
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	a.proc = hex.EncodeToString(b)
 	if inst.Settings["mode"] == "crash-on-start" {
 		os.Exit(3)
 	}
@@ -57,23 +73,38 @@ func (a *app) misbehave() {
 
 func (a *app) OnMessagePosted(ctx context.Context, m sdk.Message) error {
 	a.misbehave()
+	if err := a.delivered(ctx, "message", m.ID); err != nil {
+		return err
+	}
 	_, err := a.host.SendMessage(ctx, m.ConversationID, "echo: "+m.Text)
 	return err
 }
 
 func (a *app) OnApprovalFinished(ctx context.Context, e sdk.ApprovalFinished) error {
+	if err := a.delivered(ctx, "approval", e.ApprovalID); err != nil {
+		return err
+	}
 	return a.host.KVSet(ctx, "event/approval", []byte(e.ApprovalID+" "+e.Outcome))
 }
 
 func (a *app) OnRosterPublished(ctx context.Context, e sdk.RosterPublished) error {
+	if err := a.delivered(ctx, "roster", e.RosterID); err != nil {
+		return err
+	}
 	return a.host.KVSet(ctx, "event/roster", []byte(e.DepartmentID+" "+e.Month))
 }
 
 func (a *app) OnStaffChanged(ctx context.Context, e sdk.StaffChange) error {
+	if err := a.delivered(ctx, "staff", e.UserID); err != nil {
+		return err
+	}
 	return a.host.KVSet(ctx, "event/staff", []byte(fmt.Sprintf("%s %s %v", e.UserID, e.DepartmentID, e.Joined)))
 }
 
 func (a *app) OnJob(ctx context.Context, j sdk.Job) error {
+	if err := a.delivered(ctx, "job", j.Name+"@"+strconv.FormatInt(j.At.UnixMilli(), 10)); err != nil {
+		return err
+	}
 	return a.host.KVSet(ctx, "job/"+j.Name, []byte(j.At.String()))
 }
 
