@@ -351,14 +351,18 @@ func (e *Enforcer) change(ctx context.Context, fn func(tx *sqldb.Tx) ([]audit.En
 	return err
 }
 
+// changeLocked takes the write lock only once its transaction runs: waiting
+// for the database while holding the lock would stop every Authorize, and a
+// transaction that authorizes (a chat send does) would then wait on the lock
+// while the lock waits on it.
 func (e *Enforcer) changeLocked(ctx context.Context, fn func(tx *sqldb.Tx) ([]audit.Entry, error)) (bool, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	defer e.dropViewsLocked()
 	txRec, inTx := e.rec.(audit.TxRecorder)
 	var entries []audit.Entry
 	attempt := 0
 	err := e.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		defer e.dropViewsLocked()
 		e.ad.bind(ctx, tx)
 		defer e.ad.unbind()
 		attempt++
@@ -383,9 +387,14 @@ func (e *Enforcer) changeLocked(ctx context.Context, fn func(tx *sqldb.Tx) ([]au
 		return nil
 	})
 	if err != nil {
+		// Memory may hold what the database does not (the change failed, or
+		// the commit it shared did): load the stored policy again.
+		e.mu.Lock()
 		if rerr := e.ce.LoadPolicy(); rerr != nil {
 			slog.ErrorContext(ctx, "authz: reloading the policy after a failed change", "err", rerr)
 		}
+		e.dropViewsLocked()
+		e.mu.Unlock()
 		if core.IsCode(err, core.EForbidden) && len(entries) > 0 {
 			for _, en := range entries {
 				en.Result = audit.ResultDenied
