@@ -352,11 +352,12 @@ export class RosterView {
   /** Ask a colleague to take my shift for one of theirs in the same published roster. */
   swapDialog(ward, roster, mine, myShift, members) {
     const me = this.ctx.me;
-    // Their worked shifts on other days (a same-day exchange is not what the server's swap applies).
+    // Their worked shifts, the same day included (a day shift for an evening one);
+    // the very same shift on the same day would change nothing.
     const theirs = new Map();
     for (const a of roster.assignments || []) {
       const sh = this.ctx.shiftById.get(a.shift_id);
-      if (a.user_id === me || !sh || sh.kind === 'off' || a.date === mine.date) continue;
+      if (a.user_id === me || !sh || sh.kind === 'off' || (a.date === mine.date && a.shift_id === mine.shift_id)) continue;
       if (!theirs.has(a.user_id)) theirs.set(a.user_id, []);
       theirs.get(a.user_id).push({ a, sh });
     }
