@@ -43,6 +43,7 @@ var routeTable = map[string]string{
 	"POST /api/v1/me/tokens":                                              "uyyyyyy",
 	"DELETE /api/v1/me/tokens/{id}":                                       "uyyyyyy",
 	"GET /api/v1/me/attendance/{month}":                                   "unyyyyy",
+	"GET /api/v1/me/capabilities":                                         "uyyyyyy",
 	"POST /api/v1/attendance/clock":                                       "unyyyyy",
 	"GET /api/v1/audit/verify":                                            "unnnnny",
 	"POST /api/v1/bots/{id}/token":                                        "unnnyyy",
