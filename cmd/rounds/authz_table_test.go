@@ -48,6 +48,7 @@ var routeTable = map[string]string{
 	"GET /api/v1/audit/verify":                                            "unnnnny",
 	"POST /api/v1/bots/{id}/token":                                        "unnnyyy",
 	"GET /api/v1/directory/search":                                        "uyyyyyy",
+	"POST /api/v1/directory/people":                                       "uvyyyyy",
 	"GET /api/v1/groups":                                                  "unyyyyy",
 	"POST /api/v1/groups":                                                 "unnnnny",
 	"PUT /api/v1/groups/{id}/sharing/{org}":                               "unnnyny",
