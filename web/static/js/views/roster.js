@@ -16,6 +16,7 @@ import { t, getLang, has } from '../i18n.js';
 import { rosterApi, dates, hhmm } from '../rosterapi.js';
 import { org } from '../orgapi.js';
 import { session } from '../session.js';
+import { capabilities } from '../adminapi.js';
 import { openDialog } from '../dialog.js';
 import { icon } from '../icons.js';
 import { phone } from '../util.js';
@@ -125,16 +126,21 @@ export class RosterView {
 
   async loadContext() {
     const me = session.user.id;
-    const [card, depts, shifts] = await Promise.all([org.person(me), org.departments(), rosterApi.shifts()]);
+    const [card, depts, shifts, caps] = await Promise.all([org.person(me), org.departments(), rosterApi.shifts(), capabilities()]);
     const deptById = new Map(depts.map((d) => [d.id, d]));
     const heads = new Set((card.heads || []).map((d) => d.id).concat(card.head_of || []));
     const mine = (card.departments || []).map((d) => d.id);
     const home = (card.primary_department && card.primary_department.id) || mine[0] || [...heads][0] || '';
-    return { me, card, depts, deptById, heads, mine, home, shifts, shiftById: new Map(shifts.map((s) => [s.id, s])) };
+    return { me, card, depts, deptById, heads, mine, home, shifts, shiftById: new Map(shifts.map((s) => [s.id, s])), caps };
   }
 
   /** May I (probably) edit this ward's roster? The server decides; this only hides buttons from those it would refuse. */
   mayEdit(ward) {
+    const caps = this.ctx.caps;
+    // As the server's roster.Service.mayEdit: roster.settings write (the
+    // hospital's admins) edits every ward; a head edits wards under theirs.
+    if (caps.can('roster.settings:write')) return true;
+    if (!caps.can('roster.roster:write')) return false;
     for (let d = this.ctx.deptById.get(ward); d; d = this.ctx.deptById.get(d.parent_id)) if (this.ctx.heads.has(d.id)) return true;
     return false;
   }
