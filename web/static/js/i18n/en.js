@@ -20,6 +20,7 @@ export const en = {
   'nav.directory': 'Directory',
   'nav.approvals': 'Approvals',
   'nav.apps': 'Apps',
+  'nav.more': 'More',
   'nav.admin': 'Admin',
   'nav.signout': 'Sign out',
   'nav.signout.confirm': 'Sign out now?',

@@ -20,6 +20,7 @@ export const zh = {
   'nav.directory': '通讯录',
   'nav.approvals': '审批',
   'nav.apps': '工作台',
+  'nav.more': '更多',
   'nav.admin': '管理',
   'nav.signout': '退出登录',
   'nav.signout.confirm': '确定退出登录吗？',

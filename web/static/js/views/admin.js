@@ -741,11 +741,18 @@ export class AdminView {
     const toggle = h('label', { class: 'adm-check' },
       h('input', { type: 'checkbox', checked: this.showReleased, 'data-testid': 'holds-released', onchange: (e) => this.loadHolds(box, e.target.checked) }),
       ' ', t('adm.hold.showreleased'));
-    const subject = (x) => (x.user_id ? t('adm.hold.of.person', { name: people.name(x.user_id, x.user_id) }) : t('adm.hold.of.conversation', { id: x.conversation_id }));
+    // Names arrive from the directory after the list is drawn.
+    const nameEl = (id) => h('span', { 'data-person': id }, people.name(id, '…'));
+    const subject = (x) => (x.user_id ? [t('adm.hold.of.person', { name: '' }), nameEl(x.user_id)] : t('adm.hold.of.conversation', { id: x.conversation_id }));
+    if (this.holdsOff) this.holdsOff();
+    const off = this.holdsOff = people.on('change', () => {
+      if (!box.isConnected) { off(); return; }
+      for (const el of box.querySelectorAll('[data-person]')) el.textContent = people.name(el.dataset.person, '…');
+    });
     mount(box, toggle, hs.length ? h('ul', { class: 'adm-holds', role: 'list' }, hs.map((x) => h('li', { class: 'adm-hold', 'data-hold': x.id, 'data-case': x.case_number },
       h('div', null, h('strong', null, x.case_number), ' · ', subject(x),
         x.released_at ? h('span', { class: 'status st-done' }, ' ', t('adm.hold.released', { when: fmtTime(x.released_at) })) : h('span', { class: 'status st-pending' }, ' ', t('adm.hold.active'))),
-      h('div', { class: 'muted small-text' }, x.reason, ' · ', t('adm.hold.placedby', { who: people.name(x.placed_by, x.placed_by), when: fmtTime(x.placed_at) })),
+      h('div', { class: 'muted small-text' }, x.reason, ' · ', t('adm.hold.placedby', { who: people.name(x.placed_by, '…'), when: fmtTime(x.placed_at) })),
       x.released_at ? null : h('button', { type: 'button', class: 'small', 'data-testid': 'hold-release', 'aria-label': t('adm.hold.release.of', { case: x.case_number }), onclick: async (e) => {
         if (!confirm(t('adm.hold.release.confirm', { case: x.case_number }))) return;
         e.currentTarget.disabled = true;
