@@ -67,30 +67,7 @@ func (s *Service) search(ctx context.Context, a core.Actor, only, query string, 
 	if limit <= 0 || limit > MaxSearchResults {
 		limit = 20
 	}
-	var orgIDs []string
-	if a.OrgID != "" {
-		orgIDs = append(orgIDs, a.OrgID)
-		for _, g := range s.allGroups() {
-			in := false
-			for _, m := range g.Members {
-				in = in || m.OrgID == a.OrgID
-			}
-			if !in {
-				continue
-			}
-			for _, m := range g.Members {
-				if m.OrgID != a.OrgID && !contains(orgIDs, m.OrgID) {
-					orgIDs = append(orgIDs, m.OrgID)
-				}
-			}
-		}
-	} else {
-		s.mu.Lock()
-		for id := range s.snaps {
-			orgIDs = append(orgIDs, id)
-		}
-		s.mu.Unlock()
-	}
+	orgIDs := s.orgsToSearch(a)
 	if only != "" {
 		if _, _, err := s.readable(ctx, a, only); err != nil {
 			return nil, err
@@ -300,4 +277,110 @@ func (sn *snapshot) search(q string, v view, own bool, limit int, out []candidat
 		cands = cands[:limit]
 	}
 	return append(out, cands...)
+}
+
+// orgsToSearch lists the organisations a cross-directory read looks in: the
+// actor's own and every partner of a hospital group it belongs to (what each
+// shares is decided by readable), or every loaded one for an actor of no
+// organisation (a system admin).
+func (s *Service) orgsToSearch(a core.Actor) []string {
+	var orgIDs []string
+	if a.OrgID != "" {
+		orgIDs = append(orgIDs, a.OrgID)
+		for _, g := range s.allGroups() {
+			in := false
+			for _, m := range g.Members {
+				in = in || m.OrgID == a.OrgID
+			}
+			if !in {
+				continue
+			}
+			for _, m := range g.Members {
+				if m.OrgID != a.OrgID && !contains(orgIDs, m.OrgID) {
+					orgIDs = append(orgIDs, m.OrgID)
+				}
+			}
+		}
+		return orgIDs
+	}
+	s.mu.Lock()
+	for id := range s.snaps {
+		orgIDs = append(orgIDs, id)
+	}
+	s.mu.Unlock()
+	return orgIDs
+}
+
+// MaxPeopleBatch is how many ids one People call may name.
+const MaxPeopleBatch = 200
+
+// PersonName is how someone is named where their id appears outside the
+// directory (a chat message, an approval): name, hospital, department, title.
+type PersonName struct {
+	ID                  string `json:"id"`
+	OrgID               string `json:"org_id"`
+	OrgName             string `json:"org_name"`
+	Name                string `json:"name"`
+	Position            string `json:"position,omitempty"`
+	Title               string `json:"title,omitempty"`
+	PrimaryDepartmentID string `json:"primary_department_id,omitempty"`
+	PrimaryDepartment   string `json:"primary_department,omitempty"` // path
+	Status              Status `json:"status"`
+}
+
+// People names up to MaxPeopleBatch people by id, in one call, as the actor
+// may see them: people of the actor's hospital and of hospital-group partners
+// as far as each shares its directory (the same rule as every directory
+// read). An id the actor may not see, or that is nobody's, is left out of
+// the answer, so the answer never tells which of the two it was. The order is
+// that of ids; duplicates are answered once.
+func (s *Service) People(ctx context.Context, a core.Actor, ids []string) ([]PersonName, error) {
+	if len(ids) == 0 {
+		return nil, core.Invalid("ids", "name at least one person")
+	}
+	if len(ids) > MaxPeopleBatch {
+		return nil, core.Invalid("ids", "at most %d people at a time", MaxPeopleBatch)
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !core.ValidID(id) {
+			return nil, core.Invalid("ids", "%q is not a valid id", id)
+		}
+		want[id] = true
+	}
+	found := make(map[string]PersonName, len(want))
+	for _, orgID := range s.orgsToSearch(a) {
+		if len(found) == len(want) {
+			break
+		}
+		sn, v, err := s.readable(ctx, a, orgID)
+		if err != nil {
+			if core.IsCode(err, core.ENotFound) || (orgID != a.OrgID && core.IsCode(err, core.EForbidden)) {
+				continue
+			}
+			return nil, err
+		}
+		for id := range want {
+			p, ok := sn.staff[id]
+			if _, done := found[id]; done || !ok || !v.seesStaff(p) {
+				continue
+			}
+			n := PersonName{ID: p.ID, OrgID: sn.org.ID, OrgName: sn.org.Name, Name: p.Name, Position: p.Position,
+				Title: p.Title, Status: p.Status}
+			if p.PrimaryDepartmentID != "" {
+				n.PrimaryDepartmentID = p.PrimaryDepartmentID
+				n.PrimaryDepartment = sn.pathString(p.PrimaryDepartmentID)
+			}
+			found[id] = n
+		}
+	}
+	out := make([]PersonName, 0, len(found))
+	seen := make(map[string]bool, len(found))
+	for _, id := range ids {
+		if n, ok := found[id]; ok && !seen[id] {
+			seen[id] = true
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }

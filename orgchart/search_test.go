@@ -1,6 +1,7 @@
 package orgchart_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/roundshq/rounds/core"
@@ -193,5 +194,57 @@ func TestGroupSharing(t *testing.T) {
 				t.Fatalf("groups = %d", n)
 			}
 		})
+	})
+}
+
+// People names ids of one's own hospital and of group partners as far as they
+// share, in one call; the rest is left out.
+func TestPeopleByID(t *testing.T) {
+	sqldbtest.Each(t, mig, func(t *testing.T, db *sqldb.DB) {
+		s := newFixture(t, db).svc
+		city := newHospital(t, s, "jcyy")
+		county := newHospital(t, s, "qsxy")
+		third := newHospital(t, s, "third")
+		must[orgchart.Group](t)(s.CreateGroup(ctx, sys, "江城医联体", []orgchart.GroupMember{
+			{OrgID: city.org.ID, Share: orgchart.ShareSubtrees, DepartmentIDs: []string{city.cardio.ID}},
+			{OrgID: county.org.ID, Share: orgchart.ShareWhole},
+		}))
+		countyUser := core.Actor{Kind: core.ActorUser, UserID: county.nurse.ID, OrgID: county.org.ID}
+		thirdUser := core.Actor{Kind: core.ActorUser, UserID: third.nurse.ID, OrgID: third.org.ID}
+		ids := []string{city.nurse.ID, city.president.ID, county.doctor.ID, third.nurse.ID, core.NewID(), city.nurse.ID}
+		names := func(ps []orgchart.PersonName) []string {
+			var out []string
+			for _, p := range ps {
+				out = append(out, p.Name+"@"+p.OrgName)
+			}
+			return out
+		}
+
+		got := must[[]orgchart.PersonName](t)(s.People(ctx, countyUser, ids))
+		// The city's nurse (shared subtree) and the county's own doctor; not
+		// the city's president (not shared), an outsider or nobody.
+		if fmt.Sprint(names(got)) != "[张三@jcyy医院 张三丰@qsxy医院]" {
+			t.Fatalf("county sees %v", names(got))
+		}
+		if p := got[0]; p.ID != city.nurse.ID || p.OrgID != city.org.ID || p.Position != "护士" || p.PrimaryDepartmentID != city.ward.ID ||
+			p.PrimaryDepartment != "院领导/内科/心内科/心内一病区" || p.Status != orgchart.Active {
+			t.Fatalf("partner nurse %+v", p)
+		}
+		if got := must[[]orgchart.PersonName](t)(s.People(ctx, thirdUser, ids)); fmt.Sprint(names(got)) != "[张三@third医院]" {
+			t.Fatalf("an outsider sees %v", names(got))
+		}
+		many := make([]string, orgchart.MaxPeopleBatch+1)
+		for i := range many {
+			many[i] = core.NewID()
+		}
+		_, err := s.People(ctx, countyUser, many)
+		wantCode(t, err, core.EInvalid, "ids")
+		_, err = s.People(ctx, countyUser, nil)
+		wantCode(t, err, core.EInvalid, "ids")
+		_, err = s.People(ctx, countyUser, []string{city.nurse.ID, "../x"})
+		wantCode(t, err, core.EInvalid, "ids")
+		if got := must[[]orgchart.PersonName](t)(s.People(ctx, countyUser, many[:orgchart.MaxPeopleBatch])); len(got) != 0 {
+			t.Fatalf("unknown ids answered: %v", got)
+		}
 	})
 }

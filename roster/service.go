@@ -656,7 +656,11 @@ func (s *Service) Reach(ctx context.Context, orgID, deptID string, t time.Time) 
 
 // Swap exchanges two people's shifts on a published roster after a swap was
 // approved: a's shift on dateA goes to b and b's shift on dateB goes to a.
+// a must have a shift on dateA; b without one on dateB simply covers a's.
 // The amendment is checked like any other and recorded as a new version.
+// Both shifts may be on the same day (a day shift traded for an evening one);
+// each assignment is matched against the roster as it was, so one is never
+// moved twice.
 func (s *Service) Swap(ctx context.Context, orgID, deptID, userA string, dateA Date, userB string, dateB Date, reason string) (Checked, error) {
 	rosters, err := s.store.PublishedCovering(ctx, orgID, deptID, min(dateA, dateB), max(dateA, dateB))
 	if err != nil {
@@ -667,18 +671,17 @@ func (s *Service) Swap(ctx context.Context, orgID, deptID, userA string, dateA D
 			continue
 		}
 		next := append([]Assignment(nil), r.Assignments...)
-		found := 0
+		foundA := false
 		for i, as := range next {
 			switch {
 			case as.UserID == userA && as.Date == dateA:
 				next[i].UserID = userB
-				found++
-			case as.UserID == userB && as.Date == dateB && dateB != dateA:
+				foundA = true
+			case as.UserID == userB && as.Date == dateB:
 				next[i].UserID = userA
-				found++
 			}
 		}
-		if found == 0 {
+		if !foundA {
 			return Checked{}, core.Errorf(core.ENotFound, "no shift of %s on %s to swap", userA, dateA)
 		}
 		return s.Save(ctx, core.SystemActor, r.ID, r.Version, next, reason)

@@ -141,6 +141,10 @@ func (a *App) wireCore(ctx context.Context) (*coreParts, error) {
 	}, Objects: []authz.Object{
 		{Name: "roster.settings", Actions: []string{"read", "write"}},
 		{Name: "attendance.settings", Actions: []string{"read", "write"}},
+		// Chat retention, legal holds and exports (im checks these), so
+		// capabilities list them and custom roles may name them.
+		{Name: "im.retention", Actions: []string{"admin"}},
+		{Name: "im.export", Actions: []string{"export"}},
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("authorization: %w", err)

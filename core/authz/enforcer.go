@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -843,4 +844,51 @@ func (e *Enforcer) checkMember(ctx context.Context, orgID, userID string) error 
 		return core.Errorf(core.ENotFound, "no such account in this organisation")
 	}
 	return nil
+}
+
+// Capabilities is what an actor may do in their own organisation: the roles
+// they hold there and every (object, action) of the catalogue that their
+// roles allow, decided as Authorize decides. Clients use it to offer only
+// what the server would accept; the server still decides on every request,
+// and areas still check scopes (which department a head heads).
+type Capabilities struct {
+	OrgID string   `json:"org_id"`
+	Roles []string `json:"roles"`
+	// Allowed lists "object:action" pairs of the catalogue, sorted.
+	Allowed []string `json:"allowed"`
+}
+
+// Allows reports whether c lists object:action.
+func (c Capabilities) Allows(object, action string) bool {
+	return slices.Contains(c.Allowed, object+":"+action)
+}
+
+// CapabilitiesOf answers "what may I do" for the actor asking, in the
+// organisation they act in (every organisation when they belong to none, as
+// a system admin). Anyone signed in may ask about themselves and only about
+// themselves; an actor that is neither a user nor an app gets nothing.
+func (e *Enforcer) CapabilitiesOf(ctx context.Context, a core.Actor) (Capabilities, error) {
+	orgID := a.OrgID
+	if orgID == "" {
+		orgID = AllOrgs
+	}
+	if err := checkOrg(orgID, true); err != nil {
+		return Capabilities{}, err
+	}
+	c := Capabilities{OrgID: a.OrgID, Roles: []string{}, Allowed: []string{}}
+	sub := subjectOf(a)
+	if sub == "" {
+		return c, nil
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if a.UserID != "" {
+		c.Roles = e.rolesOfLocked(orgID, a.UserID)
+	}
+	for _, p := range e.cat.pairs {
+		if e.allowedLocked(sub, orgID, p[0], p[1]) {
+			c.Allowed = append(c.Allowed, p[0]+":"+p[1])
+		}
+	}
+	return c, nil
 }

@@ -87,6 +87,7 @@ func (h *Handlers) Register(rt *httpapi.Router) {
 		{Method: "PUT", Path: "/api/v1/orgs/{org}/duty-roles", Summary: "Replace the organisation's duty roles", Request: DutyRoles{}, Response: DutyRoles{}, Handler: h.setDutyRoles},
 		{Method: "GET", Path: "/api/v1/orgs/{org}/directory/search", Summary: "Search one organisation's directory (?q=name, pinyin, initials, employee number, phone, department)", Response: httpapi.List[orgchart.SearchHit]{}, Handler: h.searchOrg},
 		{Method: "GET", Path: "/api/v1/directory/search", Summary: "Search every directory you can see (?q=)", Response: httpapi.List[orgchart.SearchHit]{}, Handler: h.search},
+		{Method: "POST", Path: "/api/v1/directory/people", Summary: "Name up to 200 people by id in one call: name, hospital, department, title of those you may see (your hospital and what group partners share); others are left out", Request: PeopleRequest{}, Response: httpapi.List[orgchart.PersonName]{}, Handler: h.people},
 		{Method: "POST", Path: "/api/v1/orgs/{org}/import/csv", Summary: "Import staff from CSV (text/csv or multipart field file; ?dry_run=true, ?mode=full)", Response: orgchart.ImportPlan{}, MaxBody: csvimport.MaxBytes, Handler: h.importCSV},
 		{Method: "POST", Path: "/api/v1/orgs/{org}/sync/ldap", Summary: "Sync staff from LDAP / Active Directory now (?dry_run=true)", Response: orgchart.ImportPlan{}, Handler: h.syncLDAP},
 		{Method: "GET", Path: "/api/v1/groups", Summary: "Hospital groups of your organisation", Response: httpapi.List[orgchart.Group]{}, Handler: h.groups},
@@ -362,6 +363,24 @@ func searchParams(r *http.Request) (string, int, error) {
 		limit = n
 	}
 	return q, limit, nil
+}
+
+// PeopleRequest names the people to look up (at most 200 ids).
+type PeopleRequest struct {
+	IDs []string `json:"ids"`
+}
+
+func (h *Handlers) people(w http.ResponseWriter, r *http.Request) error {
+	var req PeopleRequest
+	if err := httpapi.Decode(r, &req); err != nil {
+		return err
+	}
+	ps, err := h.svc.People(r.Context(), httpapi.Actor(r), req.IDs)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, httpapi.List[orgchart.PersonName]{Items: ps})
+	return nil
 }
 
 func (h *Handlers) search(w http.ResponseWriter, r *http.Request) error {

@@ -224,3 +224,57 @@ func TestLeaveCountsInRules(t *testing.T) {
 		}
 	})
 }
+
+// Two people on the same day trade their shifts: each ends with the other's.
+func TestSwapSameDay(t *testing.T) {
+	sqldbtest.Each(t, []sqldbtest.Migration{{Area: sqlstore.Area, FS: sqlstore.Migrations()}}, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := roster.New(sqlstore.New(db), directory{}, authz{}, nil, nil, nil, nil)
+		shifts, err := svc.ApplyPattern(ctx, admin, org, "three_shift")
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := map[string]string{}
+		for _, s := range shifts {
+			code[s.Code] = s.ID
+		}
+		if err := svc.SetRules(ctx, head, org, ward, roster.RuleSet{}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := svc.CreateRoster(ctx, head, org, ward, date("2026-12-01"), date("2026-12-02"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		as := []roster.Assignment{
+			{UserID: "n1", Date: date("2026-12-01"), ShiftID: code["白"]},
+			{UserID: "n2", Date: date("2026-12-01"), ShiftID: code["小"]},
+			{UserID: "n3", Date: date("2026-12-02"), ShiftID: code["白"]},
+		}
+		if c, err = svc.Save(ctx, head, c.Roster.ID, 1, as, ""); err != nil {
+			t.Fatal(err)
+		}
+		if c, err = svc.Publish(ctx, head, c.Roster.ID, c.Roster.Version); err != nil {
+			t.Fatal(err)
+		}
+		c, err = svc.Swap(ctx, org, ward, "n1", date("2026-12-01"), "n2", date("2026-12-01"), "调班审批 #2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, a := range c.Roster.Assignments {
+			got[a.UserID+"@"+a.Date.String()] += a.ShiftID + " "
+		}
+		want := map[string]string{
+			"n1@2026-12-01": code["小"] + " ",
+			"n2@2026-12-01": code["白"] + " ",
+			"n3@2026-12-02": code["白"] + " ",
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("after a same-day swap\n got %v\nwant %v", got, want)
+		}
+		// Someone without a shift that day cannot be swapped; nothing changes.
+		if _, err := svc.Swap(ctx, org, ward, "n4", date("2026-12-01"), "n1", date("2026-12-01"), "x"); !core.IsCode(err, core.ENotFound) {
+			t.Fatalf("swap without a shift: %v", err)
+		}
+	})
+}

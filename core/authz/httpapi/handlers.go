@@ -40,6 +40,18 @@ func (h *Handlers) Register(rt *httpapi.Router) {
 		Summary: "Give a user a role in an organisation", Response: UserRoles{}, Handler: h.assign})
 	rt.Handle(httpapi.Route{Method: "DELETE", Path: "/api/v1/orgs/{org}/users/{id}/roles/{role}", Tag: tag,
 		Summary: "Take a role from a user in an organisation", Status: http.StatusNoContent, Handler: h.revoke})
+	rt.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/me/capabilities", Tag: tag,
+		Summary:  "My roles in my organisation and every object:action they allow (for clients to offer only what is allowed)",
+		Response: authz.Capabilities{}, Handler: h.capabilities})
+}
+
+func (h *Handlers) capabilities(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.Enforcer.CapabilitiesOf(r.Context(), httpapi.Actor(r))
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, c)
+	return nil
 }
 
 func (h *Handlers) listRoles(w http.ResponseWriter, r *http.Request) error {

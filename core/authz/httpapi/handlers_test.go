@@ -177,14 +177,49 @@ func TestRolesAPI(t *testing.T) {
 func TestRoutesDocumented(t *testing.T) {
 	rt := httpapi.NewRouter(http.NewServeMux(), headerAuth{}, nil)
 	authzhttp.New(nil).Register(rt)
-	if n := len(rt.Routes()); n != 6 {
+	if n := len(rt.Routes()); n != 7 {
 		t.Fatalf("%d routes", n)
 	}
 	doc := rt.OpenAPI("test")
 	paths := doc["paths"].(map[string]any)
-	for _, p := range []string{"/api/v1/orgs/{org}/roles", "/api/v1/orgs/{org}/roles/{name}", "/api/v1/orgs/{org}/users/{id}/roles", "/api/v1/orgs/{org}/users/{id}/roles/{role}"} {
+	for _, p := range []string{"/api/v1/orgs/{org}/roles", "/api/v1/orgs/{org}/roles/{name}", "/api/v1/orgs/{org}/users/{id}/roles", "/api/v1/orgs/{org}/users/{id}/roles/{role}", "/api/v1/me/capabilities"} {
 		if paths[p] == nil {
 			t.Errorf("%s missing from OpenAPI", p)
 		}
 	}
+}
+
+func TestMyCapabilities(t *testing.T) {
+	sqldbtest.Each(t, []sqldbtest.Migration{{Area: authz.Area, FS: authz.Migrations}, {Area: audit.Area, FS: audit.Migrations}}, func(t *testing.T, db *sqldb.DB) {
+		s := newServer(t, db)
+		admin, nurse := core.NewID(), core.NewID()
+		for _, g := range [][2]string{{admin, "org_admin"}, {nurse, "staff"}} {
+			if err := s.e.AssignRole(context.Background(), core.SystemActor, "hosp-a", g[0], g[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		get := func(user string) (int, authz.Capabilities) {
+			req := httptest.NewRequest("GET", "/api/v1/me/capabilities", nil)
+			if user != "" {
+				req.Header.Set("X-Test-User", user)
+				req.Header.Set("X-Test-Org", "hosp-a")
+			}
+			rec := httptest.NewRecorder()
+			s.mux.ServeHTTP(rec, req)
+			var c authz.Capabilities
+			_ = json.Unmarshal(rec.Body.Bytes(), &c)
+			return rec.Code, c
+		}
+		if code, _ := get(""); code != http.StatusUnauthorized {
+			t.Fatalf("anonymous: %d", code)
+		}
+		code, c := get(admin)
+		if code != 200 || c.OrgID != "hosp-a" || !slices.Equal(c.Roles, []string{"org_admin"}) || !c.Allows("authz.role", "write") {
+			t.Fatalf("admin: %d %+v", code, c)
+		}
+		code, c = get(nurse)
+		if code != 200 || !slices.Equal(c.Roles, []string{"staff"}) || c.Allows("authz.role", "write") || !c.Allows("im.message", "use") {
+			t.Fatalf("nurse: %d %+v", code, c)
+		}
+	})
 }

@@ -11,7 +11,7 @@ import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '.
 let browser;
 let skip = '';
 let password = '';
-let head; let nurse; // demo logins of the head nurse and a nurse of the same ward
+let admin; let head; let nurse; // demo logins of the head nurse and a nurse of the same ward
 let ward = '';
 let nurseId = '';
 let colleague = null; // {id, name}: another member of the ward
@@ -36,7 +36,7 @@ before(async () => {
   if (!(await hasRoute('GET', '/api/v1/roster-patterns'))) { skip = 'the server does not serve rostering yet'; return; }
   const d = demo();
   password = d.password;
-  const admin = d.logins.find((l) => /org_admin/.test(l.role));
+  admin = d.logins.find((l) => /org_admin/.test(l.role));
   head = d.logins.find((l) => /护士长/.test(l.role));
   nurse = head && d.logins.find((l) => l !== head && l.role.split(' · ').includes('护士') && wardOf(l) === wardOf(head));
   if (!admin || !head || !nurse) { skip = 'the demo printed no org admin, head nurse and nurse of one ward'; return; }
@@ -225,4 +225,27 @@ test('the roster on a phone, today marked', async (t) => {
   await shot(page, 'roster-today-phone');
   assert.deepEqual(page.errors.map(String), []);
   await context.close();
+});
+
+test('the hospital admin, head of no ward, may still draft any ward\'s roster: the button shows', async (t) => {
+  if (skip) return t.skip(skip);
+  const { page, context } = await newPage(browser, DESKTOP);
+  await signIn(page, admin.login, password);
+  const caps = (await apiIn(page, 'GET', '/api/v1/me/capabilities')).body;
+  assert.ok(caps.roles.includes('org_admin') && caps.allowed.includes('roster.settings:write'), JSON.stringify(caps));
+  // Two months ahead of the published one: nothing covers it yet.
+  const later = addDays(d1 || new Date().toISOString().slice(0, 10), 62).slice(0, 8) + '01';
+  await page.evaluate((h) => { location.hash = h; }, `#/roster/${ward}/month/${later}`);
+  await page.locator('[data-testid=roster-range]').waitFor();
+  await page.getByTestId('new-draft').waitFor();
+  await shot(page, 'roster-admin-desktop');
+  await context.close();
+
+  // The nurse of that ward sees the same month without it.
+  const N = await newPage(browser, DESKTOP);
+  await signIn(N.page, nurse.login, password);
+  await N.page.evaluate((h) => { location.hash = h; }, `#/roster/${ward}/month/${later}`);
+  await N.page.locator('[data-testid=roster-range]').waitFor();
+  assert.equal(await N.page.getByTestId('new-draft').count(), 0);
+  await N.context.close();
 });

@@ -158,6 +158,38 @@ test('admin: CSV dry run then import, a role, and an app installed with consent'
   assert.equal(ret.message_days, 365);
   assert.equal(ret.file_days, 180);
 
+  // A legal hold on the nurse: found in the directory, listed, then released.
+  const caseNo = 'E2E-' + Date.now();
+  await page.getByTestId('hold-q').fill(nurse.role.split(' · ')[0]);
+  await page.getByTestId('hold-find').click();
+  await page.locator('form.adm-hold-form .person-row').first().click();
+  await page.getByTestId('hold-chosen').waitFor();
+  await page.getByTestId('hold-case').fill(caseNo);
+  await page.getByTestId('hold-reason').fill('医疗纠纷调查');
+  await page.getByTestId('hold-submit').click();
+  const holdRow = page.locator(`[data-testid=holds] .adm-hold[data-case="${caseNo}"]`);
+  await holdRow.waitFor();
+  const holds = (await apiIn(page, 'GET', '/api/v1/im/holds')).body.items;
+  const hold = holds.find((x) => x.case_number === caseNo);
+  assert.ok(hold && hold.user_id && !hold.released_at, JSON.stringify(holds));
+  await shot(page, 'admin-holds-desktop');
+  await holdRow.getByTestId('hold-release').click();
+  await page.waitForFunction((c) => !document.querySelector(`[data-testid=holds] .adm-hold[data-case="${c}"]`), caseNo);
+  const released = (await apiIn(page, 'GET', '/api/v1/im/holds?released=1')).body.items.find((x) => x.id === hold.id);
+  assert.ok(released && released.released_at, JSON.stringify(released));
+
+  // A custom role, created and deleted from the roles tab.
+  await page.locator('.adm-tab[data-tab=roles]').click();
+  await page.getByTestId('role-name').fill('e2e_auditor');
+  await page.getByTestId('role-desc').fill('审计员');
+  await page.getByTestId('rule-object').fill('audit.log');
+  await page.getByTestId('rule-action').fill('read');
+  await page.getByTestId('role-create').click();
+  const roleRow = page.locator('[data-testid=roles-table] tr[data-role=e2e_auditor]');
+  await roleRow.waitFor();
+  await roleRow.getByTestId('role-delete').click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid=roles-table] tr[data-role=e2e_auditor]'));
+
   // The phone layout of the apps tab.
   await page.setViewportSize(PHONE);
   await page.locator('.adm-tab[data-tab=apps]').click();
@@ -172,8 +204,20 @@ test('staff: the app center opens the installed app in a sandboxed frame', async
   for (const [vp, name] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
     const { page, context } = await newPage(browser, vp);
     await signIn(page, nurse.login, password);
-    // No admin console for a nurse.
-    await page.locator('.rail-tab[data-tab=apps]').click();
+    // No admin console for a nurse. On a phone the bottom bar keeps four
+    // tabs and puts the rest under "more", where the apps are.
+    if (vp === PHONE) {
+      assert.equal(await page.locator('.rail-tab[data-tab=apps]').isVisible(), false);
+      await page.getByTestId('more-tab').click();
+      const menu = page.getByTestId('more-menu');
+      await menu.waitFor();
+      assert.equal(await menu.locator('[data-tab=admin]').isVisible(), false);
+      await shot(page, 'nav-more-phone');
+      await menu.locator('[data-tab=apps]').click();
+      assert.equal(await menu.isVisible(), false);
+    } else {
+      await page.locator('.rail-tab[data-tab=apps]').click();
+    }
     assert.equal(await page.locator('.rail-tab[data-tab=admin]').isVisible(), false);
     const tile = page.locator('.app-tile[data-app=daily-report]');
     await tile.waitFor({ timeout: 30000 });

@@ -101,7 +101,9 @@ let isAdmin = null;
 async function adminTab() {
   const li = railButtons && railButtons.admin && railButtons.admin.parentElement;
   if (!li) return;
+  const item = moreMenu && moreMenu.querySelector('[data-more=admin]');
   li.hidden = !isAdmin;
+  if (item) item.hidden = !isAdmin;
   if (isAdmin === null) {
     const who = session.user;
     const yes = await amAdmin();
@@ -109,6 +111,7 @@ async function adminTab() {
     isAdmin = yes;
   }
   li.hidden = !isAdmin;
+  if (item) item.hidden = !isAdmin;
 }
 
 /** The rail shows how many approvals wait for me from sign-in on. */
@@ -124,20 +127,51 @@ async function approvalsBadge() {
 
 let mainEl, railButtons, netBanner;
 
+// A phone's bottom bar holds the first PHONE_TABS tabs; the rest are under
+// "more" (更多), a menu of links (the desktop rail shows them all).
+const PHONE_TABS = 4;
+let moreButton, moreMenu;
+function moreTab() {
+  const close = (focus) => {
+    moreMenu.hidden = true;
+    moreButton.setAttribute('aria-expanded', 'false');
+    if (focus) moreButton.focus();
+  };
+  moreMenu = h('ul', { class: 'rail-more-menu', id: 'rail-more-menu', role: 'list', hidden: true, 'data-testid': 'more-menu',
+    onkeydown: (e) => { if (e.key === 'Escape') close(true); } },
+  tabs.slice(PHONE_TABS).map((tab) => h('li', { 'data-more': tab.id },
+    h('a', { href: '#/' + tab.id, class: 'rail-more-item', 'data-tab': tab.id, onclick: () => close(false) },
+      icon(tab.icon, 20), ' ', t(tab.label)))));
+  moreButton = h('button', { type: 'button', class: 'rail-tab rail-more', 'aria-expanded': 'false', 'aria-controls': 'rail-more-menu', 'data-testid': 'more-tab',
+    onclick: () => {
+      const open = moreMenu.hidden;
+      moreMenu.hidden = !open;
+      moreButton.setAttribute('aria-expanded', String(open));
+      if (open) { const a = moreMenu.querySelector('li:not([hidden]) a'); if (a) a.focus(); }
+    } },
+  h('span', { class: 'rail-icon' }, icon('more', 22)), h('span', { class: 'rail-label' }, t('nav.more')));
+  if (!moreTab.listening) {
+    moreTab.listening = true;
+    document.addEventListener('click', (e) => { if (moreMenu && !moreMenu.hidden && !e.target.closest('.rail-more-li')) close(false); });
+  }
+  return h('li', { class: 'rail-more-li' }, moreButton, moreMenu);
+}
+
 function shell() {
   const user = session.user;
   railButtons = {};
   const rail = h('nav', { class: 'rail', 'aria-label': t('nav.main') },
     h('div', { class: 'brand', 'aria-hidden': 'true' }, 'R'),
     h('ul', { class: 'rail-tabs', role: 'list' },
-      tabs.map((tab) => {
+      tabs.map((tab, i) => {
         const b = h('a', { href: '#/' + tab.id, class: 'rail-tab', 'data-tab': tab.id },
           h('span', { class: 'rail-icon' }, icon(tab.icon, 22)),
           h('span', { class: 'rail-label' }, t(tab.label)),
           h('span', { class: 'badge', hidden: true, 'data-badge': tab.id }));
         railButtons[tab.id] = b;
-        return h('li', null, b);
-      })),
+        return h('li', { class: i >= PHONE_TABS ? 'rail-overflow' : null }, b);
+      }),
+      moreTab()),
     h('div', { class: 'rail-foot' },
       h('button', {
         class: 'rail-lang', type: 'button', 'data-testid': 'lang-switch',
@@ -206,6 +240,12 @@ function render() {
   for (const [id, b] of Object.entries(railButtons)) {
     if (id === known) b.setAttribute('aria-current', 'page');
     else b.removeAttribute('aria-current');
+  }
+  if (moreButton) {
+    moreButton.classList.toggle('rail-current', tabs.findIndex((x) => x.id === known) >= PHONE_TABS);
+    for (const a of moreMenu.querySelectorAll('a')) {
+      if (a.dataset.tab === known) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    }
   }
   const view = viewFor(known);
   if (!current || current.id !== known) {

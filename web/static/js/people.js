@@ -1,9 +1,8 @@
 // Names and cards of people, by user id, fetched from the directory once and
 // kept for the session. Views render an id at once and update when the name
 // arrives.
-import { get } from './api.js';
+import { get, post } from './api.js';
 import { Emitter } from './emitter.js';
-import { org } from './orgapi.js';
 
 class People extends Emitter {
   constructor() {
@@ -32,23 +31,40 @@ class People extends Emitter {
   async flush() {
     const ids = [...this.waiting];
     this.waiting.clear();
-    await Promise.all(ids.map(async (id) => {
+    // One request per 200 ids names everyone the directory lets me see: my
+    // hospital and what group partners share (POST /api/v1/directory/people).
+    const missing = new Set(ids);
+    for (let i = 0; i < ids.length; i += BATCH) {
       try {
-        const s = await org.person(id);
-        this.remember(id, fromStaff(s));
-      } catch {
-        // Not in the directory: a bot (审批助手, an app) or someone no
-        // longer visible; its account may still say who it is.
-        try {
-          const u = await get('/api/v1/users/' + encodeURIComponent(id));
-          this.remember(id, { id, name: u.display_name || u.login, bot: u.kind === 'bot', missing: true });
-        } catch {
-          this.remember(id, { name: this.cache.get(id)?.name || id.slice(-6), missing: true });
+        const r = await post('/api/v1/directory/people', { ids: ids.slice(i, i + BATCH) });
+        for (const p of r.items || []) {
+          this.remember(p.id, fromName(p));
+          missing.delete(p.id);
         }
+      } catch { /* each id falls back below */ }
+    }
+    await Promise.all([...missing].map(async (id) => {
+      // Not in any directory I see: a bot (审批助手, an app) or someone no
+      // longer visible; its account may still say who it is.
+      try {
+        const u = await get('/api/v1/users/' + encodeURIComponent(id));
+        this.remember(id, { id, name: u.display_name || u.login, bot: u.kind === 'bot', missing: true });
+      } catch {
+        this.remember(id, { name: this.cache.get(id)?.name || id.slice(-6), missing: true });
       }
     }));
     this.emit('change', ids);
   }
+}
+
+const BATCH = 200; // orgchart.MaxPeopleBatch
+
+/** A person as the batch lookup names them (orgchart.PersonName). */
+export function fromName(p) {
+  return {
+    id: p.id, name: p.name, position: p.position, title: p.title, status: p.status, org_id: p.org_id,
+    org_name: p.org_name, primary_department_id: p.primary_department_id, primary_department: p.primary_department,
+  };
 }
 
 export function fromStaff(s) {

@@ -1,13 +1,15 @@
 // The admin console (管理后台) for a hospital's IT admins: the org chart with
 // CSV import (a dry run shows what would change before anything does),
 // roles, apps from the marketplace (catalog, consent to scopes, installs and
-// their life), the audit log and chat retention. Every decision is the
-// server's: this screen shows what it answers, refusals included.
+// their life), the audit log, chat retention with legal holds and message
+// exports. Each tab shows to whoever holds what it needs (GET
+// /api/v1/me/capabilities); every decision is still the server's: this
+// screen shows what it answers, refusals included.
 import { h, mount, avatar } from '../h.js';
 import { t, has, fmtTime } from '../i18n.js';
 import { org } from '../orgapi.js';
 import { people } from '../people.js';
-import { amAdmin, market, roles, auditLog, retention, importCSV } from '../adminapi.js';
+import { adminTabs, market, roles, auditLog, retention, importCSV } from '../adminapi.js';
 import { openDialog } from '../dialog.js';
 
 const TABS = ['org', 'roles', 'apps', 'audit', 'settings'];
@@ -61,17 +63,21 @@ export class AdminView {
   }
 
   async show(rest) {
-    const tab = TABS.includes(rest[0]) ? rest[0] : 'org';
+    const seq = this.seq = (this.seq || 0) + 1;
+    if (this.allowed === null) {
+      mount(this.body, loading());
+      const allowed = await adminTabs();
+      if (seq !== this.seq) return;
+      this.allowed = allowed;
+      for (const [id, a] of Object.entries(this.tabLinks)) a.hidden = !this.allowed.includes(id);
+    }
+    if (!this.allowed.length) { mount(this.body, h('p', { class: 'muted' }, t('adm.notadmin'))); return; }
+    const want = TABS.includes(rest[0]) ? rest[0] : this.allowed[0];
+    const tab = this.allowed.includes(want) ? want : this.allowed[0];
     for (const [id, a] of Object.entries(this.tabLinks)) {
       if (id === tab) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
     }
     this.tab = tab;
-    if (this.allowed === null) {
-      mount(this.body, loading());
-      this.allowed = await amAdmin();
-    }
-    if (!this.allowed) { mount(this.body, h('p', { class: 'muted' }, t('adm.notadmin'))); return; }
-    if (tab !== this.tab) return;
     const el = h('div', { class: 'adm-pane', 'data-pane': tab });
     mount(this.body, el);
     const render = { org: () => this.orgTab(el), roles: () => this.rolesTab(el), apps: () => this.appsTab(el), audit: () => this.auditTab(el), settings: () => this.settingsTab(el) }[tab];
@@ -234,15 +240,68 @@ export class AdminView {
         hits, personBox),
       h('section', { class: 'adm-card', 'aria-labelledby': 'adm-roles-title' },
         h('h2', { id: 'adm-roles-title' }, t('adm.roles.title')), list));
-    roles.list().then((rs) => {
+    const loadRoles = () => roles.list().then((rs) => {
       all = rs;
       mount(list, h('div', { class: 'adm-table-wrap' }, h('table', { class: 'adm-table', 'data-testid': 'roles-table' },
-        h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('adm.roles.name')), h('th', { scope: 'col' }, t('adm.roles.rules')))),
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('adm.roles.name')), h('th', { scope: 'col' }, t('adm.roles.rules')), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, t('adm.roles.actions'))))),
         h('tbody', null, rs.map((r) => h('tr', { 'data-role': r.name },
-          h('th', { scope: 'row' }, roleLabel(r.name), h('div', { class: 'muted small-text' }, r.name, r.builtin ? ' · ' + t('adm.roles.builtin') : '', r.inherits ? ' · ' + t('adm.roles.inherits', { role: roleLabel(r.inherits) }) : '')),
+          h('th', { scope: 'row' }, roleLabel(r.name), h('div', { class: 'muted small-text' }, r.name, r.builtin ? ' · ' + t('adm.roles.builtin') : '', r.inherits ? ' · ' + t('adm.roles.inherits', { role: roleLabel(r.inherits) }) : ''),
+            r.description && !r.builtin ? h('div', { class: 'small-text' }, r.description) : null),
           h('td', null, h('ul', { class: 'adm-rules' }, (r.rules || []).map((x) => h('li', { class: x.effect === 'deny' ? 'adm-deny' : null },
-            h('code', null, x.object), ' ', h('code', null, x.action), x.effect === 'deny' ? ' ' + t('adm.roles.deny') : ''))))))))));
+            h('code', null, x.object), ' ', h('code', null, x.action), x.effect === 'deny' ? ' ' + t('adm.roles.deny') : '')))),
+          h('td', null, r.builtin ? null : h('button', { type: 'button', class: 'small danger', 'data-testid': 'role-delete', 'aria-label': t('adm.roles.delete.of', { role: r.name }), onclick: async (e) => {
+            if (!confirm(t('adm.roles.delete.confirm', { role: r.name }))) return;
+            e.currentTarget.disabled = true;
+            try { await roles.remove(r.name); mount(createStatus, h('p', { class: 'adm-ok' }, t('adm.roles.deleted', { role: r.name }))); loadRoles(); } catch (x) { mount(createStatus, err(x)); e.currentTarget.disabled = false; }
+          } }, t('adm.roles.delete')))))))));
+      mount(inherits, h('option', { value: '' }, t('adm.roles.inherits.none')),
+        rs.filter((r) => r.builtin && r.name !== 'system_admin').map((r) => h('option', { value: r.name }, roleLabel(r.name))));
     }, (e) => mount(list, err(e)));
+
+    // A custom role: a name, what it starts from, and allow or deny rules.
+    const createStatus = h('div', { role: 'status', 'data-testid': 'role-status' });
+    const name = h('input', { type: 'text', id: 'rc-name', required: true, maxlength: 48, pattern: '[a-z][a-z0-9_]*', autocomplete: 'off', spellcheck: false, 'data-testid': 'role-name' });
+    const desc = h('input', { type: 'text', id: 'rc-desc', maxlength: 200, 'data-testid': 'role-desc' });
+    const inherits = h('select', { id: 'rc-inherits', 'data-testid': 'role-inherits' });
+    const rulesBox = h('ol', { class: 'adm-rule-rows', 'aria-label': t('adm.roles.rules') });
+    let n = 0;
+    const ruleRow = () => {
+      const i = ++n;
+      const obj = h('input', { type: 'text', id: 'rc-obj-' + i, placeholder: 'roster.roster', autocomplete: 'off', spellcheck: false, 'data-testid': 'rule-object' });
+      const act = h('input', { type: 'text', id: 'rc-act-' + i, placeholder: 'write', autocomplete: 'off', spellcheck: false, 'data-testid': 'rule-action' });
+      const eff = h('select', { id: 'rc-eff-' + i, 'data-testid': 'rule-effect' }, h('option', { value: 'allow' }, t('adm.roles.allow')), h('option', { value: 'deny' }, t('adm.roles.deny.opt')));
+      const li = h('li', { class: 'adm-rule-row' },
+        h('label', { for: 'rc-obj-' + i, class: 'sr-only' }, t('adm.roles.object')), obj,
+        h('label', { for: 'rc-act-' + i, class: 'sr-only' }, t('adm.roles.action')), act,
+        h('label', { for: 'rc-eff-' + i, class: 'sr-only' }, t('adm.roles.effect')), eff,
+        h('button', { type: 'button', class: 'link', 'aria-label': t('adm.roles.rule.remove'), onclick: () => li.remove() }, '×'));
+      li.rule = () => ({ object: obj.value.trim(), action: act.value.trim(), effect: eff.value });
+      rulesBox.append(li);
+      return obj;
+    };
+    ruleRow();
+    const createForm = h('form', { class: 'adm-role-form', novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      const def = { name: name.value.trim(), rules: [...rulesBox.children].map((li) => li.rule()).filter((r) => r.object || r.action) };
+      if (desc.value.trim()) def.description = desc.value.trim();
+      if (inherits.value) def.inherits = inherits.value;
+      try {
+        const r = await roles.create(def);
+        mount(createStatus, h('p', { class: 'adm-ok' }, t('adm.roles.created', { role: r.name })));
+        name.value = ''; desc.value = ''; mount(rulesBox); ruleRow();
+        loadRoles();
+      } catch (x) { mount(createStatus, err(x)); }
+    } },
+    h('div', { class: 'field' }, h('label', { for: 'rc-name', class: 'field-label' }, t('adm.roles.new.name')), name, h('p', { class: 'muted small-text' }, t('adm.roles.new.namehelp'))),
+    h('div', { class: 'field' }, h('label', { for: 'rc-desc', class: 'field-label' }, t('adm.roles.new.desc')), desc),
+    h('div', { class: 'field' }, h('label', { for: 'rc-inherits', class: 'field-label' }, t('adm.roles.new.inherits')), inherits),
+    h('fieldset', { class: 'field' }, h('legend', { class: 'field-label' }, t('adm.roles.rules')), rulesBox,
+      h('button', { type: 'button', 'data-testid': 'rule-add', onclick: () => ruleRow().focus() }, t('adm.roles.rule.add'))),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'role-create' }, t('adm.roles.create'))),
+    createStatus);
+    el.append(h('section', { class: 'adm-card', 'aria-labelledby': 'adm-newrole-title' },
+      h('h2', { id: 'adm-newrole-title' }, t('adm.roles.new')), createForm));
+    loadRoles();
   }
 
   // ---------- apps ----------
@@ -576,13 +635,24 @@ export class AdminView {
   // ---------- retention ----------
 
   async settingsTab(el) {
-    mount(el, loading());
+    const retBox = h('div', null, loading());
+    const holdsBox = h('div', { 'data-testid': 'holds' }, loading());
+    mount(el, retBox,
+      h('section', { class: 'adm-card', 'aria-labelledby': 'hold-title' },
+        h('h2', { id: 'hold-title' }, t('adm.hold.title')),
+        h('p', { class: 'muted small-text' }, t('adm.hold.help')),
+        this.holdForm(() => this.loadHolds(holdsBox)), holdsBox),
+      h('section', { class: 'adm-card', 'aria-labelledby': 'exp-title' },
+        h('h2', { id: 'exp-title' }, t('adm.exp.title')),
+        h('p', { class: 'muted small-text' }, t('adm.exp.help')),
+        this.exportForm()));
+    this.loadHolds(holdsBox);
     let p;
-    try { p = await retention.get(); } catch (e) { mount(el, err(e)); return; }
+    try { p = await retention.get(); } catch (e) { mount(retBox, err(e)); return; }
     const msg = h('input', { type: 'number', id: 'rt-msg', min: 0, step: 1, value: String(p.message_days || 0), required: true, 'data-testid': 'ret-messages' });
     const files = h('input', { type: 'number', id: 'rt-files', min: 0, step: 1, value: String(p.file_days || 0), required: true, 'data-testid': 'ret-files' });
     const status = h('div', { role: 'status', 'data-testid': 'ret-status' });
-    mount(el, h('section', { class: 'adm-card', 'aria-labelledby': 'rt-title' },
+    mount(retBox, h('section', { class: 'adm-card', 'aria-labelledby': 'rt-title' },
       h('h2', { id: 'rt-title' }, t('adm.ret.title')),
       h('p', { class: 'muted small-text' }, t('adm.ret.help')),
       h('form', { class: 'adm-ret', onsubmit: async (e) => {
@@ -596,6 +666,140 @@ export class AdminView {
       h('div', { class: 'field' }, h('label', { for: 'rt-files', class: 'field-label' }, t('adm.ret.files')), files),
       h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'ret-save' }, t('adm.save')))),
       status));
+  }
+
+  /**
+   * Whom a hold or an export is about: a person found in the directory, or a
+   * conversation by its id. Returns the fields and a reader of the choice.
+   */
+  subjectPicker(prefix) {
+    let person = null;
+    const kind = h('select', { id: prefix + '-kind', 'data-testid': prefix + '-kind', onchange: () => sync() },
+      h('option', { value: 'person' }, t('adm.subject.person')), h('option', { value: 'conversation' }, t('adm.subject.conversation')));
+    const q = h('input', { type: 'search', id: prefix + '-q', autocomplete: 'off', placeholder: t('dir.search'), 'data-testid': prefix + '-q' });
+    const hits = h('ul', { class: 'people-list', role: 'list' });
+    const chosen = h('p', { class: 'adm-chosen', 'aria-live': 'polite', 'data-testid': prefix + '-chosen' });
+    const conv = h('input', { type: 'text', id: prefix + '-conv', autocomplete: 'off', spellcheck: false, 'data-testid': prefix + '-conv' });
+    const find = async () => {
+      const text = q.value.trim();
+      if (!text) { mount(hits); return; }
+      try {
+        const found = (await org.search(text)).slice(0, 8);
+        mount(hits, found.length ? found.map((p) => h('li', null, h('button', { type: 'button', class: 'person-row', 'data-person': p.id, onclick: () => {
+          person = p; mount(hits); mount(chosen, t('adm.subject.chosen', { name: p.name }));
+        } }, avatar(p.id, p.name, 24), h('span', null, p.name), h('span', { class: 'muted small-text' }, [p.position, p.primary_department].filter(Boolean).join(' · ')))))
+          : h('li', { class: 'muted' }, t('adm.noresult')));
+      } catch (e) { mount(hits, h('li', null, err(e))); }
+    };
+    q.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); find(); } });
+    const personField = h('div', { class: 'field' }, h('label', { for: prefix + '-q', class: 'field-label' }, t('adm.subject.person')),
+      h('div', { class: 'adm-inline' }, q, h('button', { type: 'button', 'data-testid': prefix + '-find', onclick: find }, t('adm.search'))), hits, chosen);
+    const convField = h('div', { class: 'field' }, h('label', { for: prefix + '-conv', class: 'field-label' }, t('adm.subject.conversation.id')), conv);
+    const sync = () => { personField.hidden = kind.value !== 'person'; convField.hidden = kind.value !== 'conversation'; };
+    sync();
+    return {
+      fields: [h('div', { class: 'field' }, h('label', { for: prefix + '-kind', class: 'field-label' }, t('adm.subject')), kind), personField, convField],
+      /** {user_id} or {conversation_id}, or null when nothing is chosen. */
+      value: () => {
+        if (kind.value === 'person') return person ? { user_id: person.id } : null;
+        const id = conv.value.trim();
+        return id ? { conversation_id: id } : null;
+      },
+      reset: () => { person = null; q.value = ''; conv.value = ''; mount(chosen); mount(hits); },
+    };
+  }
+
+  holdForm(reload) {
+    const who = this.subjectPicker('hold');
+    const caseNo = h('input', { type: 'text', id: 'hold-case', maxlength: 100, required: true, 'data-testid': 'hold-case' });
+    const reason = h('textarea', { id: 'hold-reason', rows: 2, maxlength: 500, required: true, 'data-testid': 'hold-reason' });
+    const status = h('div', { role: 'status' });
+    const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'hold-submit' }, t('adm.hold.place'));
+    return h('form', { class: 'adm-hold-form', novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      const subject = who.value();
+      if (!subject) { mount(status, err({ message: t('adm.subject.pick') })); return; }
+      submit.disabled = true;
+      try {
+        await retention.placeHold({ ...subject, case_number: caseNo.value.trim(), reason: reason.value.trim() });
+        mount(status, h('p', { class: 'adm-ok' }, t('adm.hold.placed', { case: caseNo.value.trim() })));
+        who.reset(); caseNo.value = ''; reason.value = '';
+        reload();
+      } catch (x) { mount(status, err(x)); }
+      submit.disabled = false;
+    } },
+    who.fields,
+    h('div', { class: 'field' }, h('label', { for: 'hold-case', class: 'field-label' }, t('adm.hold.case')), caseNo),
+    h('div', { class: 'field' }, h('label', { for: 'hold-reason', class: 'field-label' }, t('adm.hold.reason')), reason),
+    h('div', { class: 'form-actions' }, submit), status);
+  }
+
+  async loadHolds(box, released = this.showReleased) {
+    this.showReleased = !!released;
+    let hs;
+    try { hs = await retention.holds(this.showReleased); } catch (e) { mount(box, err(e)); return; }
+    const toggle = h('label', { class: 'adm-check' },
+      h('input', { type: 'checkbox', checked: this.showReleased, 'data-testid': 'holds-released', onchange: (e) => this.loadHolds(box, e.target.checked) }),
+      ' ', t('adm.hold.showreleased'));
+    // Names arrive from the directory after the list is drawn.
+    const nameEl = (id) => h('span', { 'data-person': id }, people.name(id, '…'));
+    const subject = (x) => (x.user_id ? [t('adm.hold.of.person', { name: '' }), nameEl(x.user_id)] : t('adm.hold.of.conversation', { id: x.conversation_id }));
+    if (this.holdsOff) this.holdsOff();
+    const off = this.holdsOff = people.on('change', () => {
+      if (!box.isConnected) { off(); return; }
+      for (const el of box.querySelectorAll('[data-person]')) el.textContent = people.name(el.dataset.person, '…');
+    });
+    mount(box, toggle, hs.length ? h('ul', { class: 'adm-holds', role: 'list' }, hs.map((x) => h('li', { class: 'adm-hold', 'data-hold': x.id, 'data-case': x.case_number },
+      h('div', null, h('strong', null, x.case_number), ' · ', subject(x),
+        x.released_at ? h('span', { class: 'status st-done' }, ' ', t('adm.hold.released', { when: fmtTime(x.released_at) })) : h('span', { class: 'status st-pending' }, ' ', t('adm.hold.active'))),
+      h('div', { class: 'muted small-text' }, x.reason, ' · ', t('adm.hold.placedby', { who: people.name(x.placed_by, '…'), when: fmtTime(x.placed_at) })),
+      x.released_at ? null : h('button', { type: 'button', class: 'small', 'data-testid': 'hold-release', 'aria-label': t('adm.hold.release.of', { case: x.case_number }), onclick: async (e) => {
+        if (!confirm(t('adm.hold.release.confirm', { case: x.case_number }))) return;
+        e.currentTarget.disabled = true;
+        try { await retention.releaseHold(x.id); this.loadHolds(box); } catch (y) { mount(box, err(y)); }
+      } }, t('adm.hold.release')))))
+      : h('p', { class: 'muted' }, t('adm.hold.none')));
+  }
+
+  exportForm() {
+    const who = this.subjectPicker('exp');
+    const from = h('input', { type: 'date', id: 'exp-from', 'data-testid': 'exp-from' });
+    const to = h('input', { type: 'date', id: 'exp-to', 'data-testid': 'exp-to' });
+    const format = h('select', { id: 'exp-format', 'data-testid': 'exp-format' },
+      h('option', { value: 'csv' }, t('adm.exp.csv')), h('option', { value: 'jsonl' }, t('adm.exp.jsonl')));
+    const status = h('div', { role: 'status', 'data-testid': 'exp-status' });
+    const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'exp-submit' }, t('adm.exp.do'));
+    // A day in the hospital's time (China has one time zone), "to" inclusive.
+    const day = (v, next) => {
+      if (!v) return undefined;
+      const d = new Date(v + 'T00:00:00+08:00');
+      if (next) d.setUTCDate(d.getUTCDate() + 1);
+      return d.toISOString().replace('.000Z', 'Z');
+    };
+    return h('form', { class: 'adm-exp-form', novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      const subject = who.value();
+      if (!subject) { mount(status, err({ message: t('adm.subject.pick') })); return; }
+      submit.disabled = true;
+      mount(status, h('p', { class: 'muted' }, t('adm.exp.running')));
+      try {
+        const body = { ...subject, format: format.value };
+        if (from.value) body.from = day(from.value, false);
+        if (to.value) body.to = day(to.value, true);
+        const { blob, name } = await retention.exportMessages(body);
+        const url = URL.createObjectURL(blob);
+        const a = h('a', { href: url, download: name, 'data-testid': 'exp-file' }, t('adm.exp.save', { name }));
+        mount(status, h('p', { class: 'adm-ok' }, t('adm.exp.ready', { size: Math.max(1, Math.round(blob.size / 1024)) }), ' ', a));
+        a.click();
+      } catch (x) { mount(status, err(x)); }
+      submit.disabled = false;
+    } },
+    who.fields,
+    h('div', { class: 'adm-inline' },
+      h('div', { class: 'field' }, h('label', { for: 'exp-from', class: 'field-label' }, t('adm.exp.from')), from),
+      h('div', { class: 'field' }, h('label', { for: 'exp-to', class: 'field-label' }, t('adm.exp.to')), to),
+      h('div', { class: 'field' }, h('label', { for: 'exp-format', class: 'field-label' }, t('adm.exp.format')), format)),
+    h('div', { class: 'form-actions' }, submit), status);
   }
 }
 

@@ -16,6 +16,7 @@ import { t, getLang, has } from '../i18n.js';
 import { rosterApi, dates, hhmm } from '../rosterapi.js';
 import { org } from '../orgapi.js';
 import { session } from '../session.js';
+import { capabilities } from '../adminapi.js';
 import { openDialog } from '../dialog.js';
 import { icon } from '../icons.js';
 import { phone } from '../util.js';
@@ -125,16 +126,21 @@ export class RosterView {
 
   async loadContext() {
     const me = session.user.id;
-    const [card, depts, shifts] = await Promise.all([org.person(me), org.departments(), rosterApi.shifts()]);
+    const [card, depts, shifts, caps] = await Promise.all([org.person(me), org.departments(), rosterApi.shifts(), capabilities()]);
     const deptById = new Map(depts.map((d) => [d.id, d]));
     const heads = new Set((card.heads || []).map((d) => d.id).concat(card.head_of || []));
     const mine = (card.departments || []).map((d) => d.id);
     const home = (card.primary_department && card.primary_department.id) || mine[0] || [...heads][0] || '';
-    return { me, card, depts, deptById, heads, mine, home, shifts, shiftById: new Map(shifts.map((s) => [s.id, s])) };
+    return { me, card, depts, deptById, heads, mine, home, shifts, shiftById: new Map(shifts.map((s) => [s.id, s])), caps };
   }
 
   /** May I (probably) edit this ward's roster? The server decides; this only hides buttons from those it would refuse. */
   mayEdit(ward) {
+    const caps = this.ctx.caps;
+    // As the server's roster.Service.mayEdit: roster.settings write (the
+    // hospital's admins) edits every ward; a head edits wards under theirs.
+    if (caps.can('roster.settings:write')) return true;
+    if (!caps.can('roster.roster:write')) return false;
     for (let d = this.ctx.deptById.get(ward); d; d = this.ctx.deptById.get(d.parent_id)) if (this.ctx.heads.has(d.id)) return true;
     return false;
   }
@@ -352,11 +358,12 @@ export class RosterView {
   /** Ask a colleague to take my shift for one of theirs in the same published roster. */
   swapDialog(ward, roster, mine, myShift, members) {
     const me = this.ctx.me;
-    // Their worked shifts on other days (a same-day exchange is not what the server's swap applies).
+    // Their worked shifts, the same day included (a day shift for an evening one);
+    // the very same shift on the same day would change nothing.
     const theirs = new Map();
     for (const a of roster.assignments || []) {
       const sh = this.ctx.shiftById.get(a.shift_id);
-      if (a.user_id === me || !sh || sh.kind === 'off' || a.date === mine.date) continue;
+      if (a.user_id === me || !sh || sh.kind === 'off' || (a.date === mine.date && a.shift_id === mine.shift_id)) continue;
       if (!theirs.has(a.user_id)) theirs.set(a.user_id, []);
       theirs.get(a.user_id).push({ a, sh });
     }
