@@ -475,25 +475,15 @@ func (t Tracing) validate() Problems {
 			add("ca_file", "is for an https:// otlp_endpoint")
 		}
 	}
-	for _, h := range t.Headers {
+	for i, h := range t.Headers {
 		name, _, ok := strings.Cut(h, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n:") || strings.ContainsAny(h, "\r\n") {
-			add("headers", "%q must be Name=value", redactHeader(h))
+			// Not quoted: a malformed header is likely a token.
+			add("headers", "header %d must be Name=value, like Authorization=Bearer … (not Name: value)", i+1)
 		}
 	}
 	return ps
-}
-
-// redactHeader shows a bad header's name only: its value may be a token.
-func redactHeader(h string) string {
-	if name, _, ok := strings.Cut(h, "="); ok {
-		return name + "=…"
-	}
-	if len(h) > 20 {
-		return h[:20] + "…"
-	}
-	return h
 }
 
 // SQLitePath is where the embedded database lives.
