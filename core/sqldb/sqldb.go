@@ -305,11 +305,8 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if parent := trace.SpanFromContext(ctx); parent.IsRecording() && db.tracer != nil {
 		var span trace.Span
 		ctx, span = db.tracer.Start(ctx, "sqldb.InTx", trace.WithAttributes(attribute.String("db.system.name", db.systemName())))
-		if pc, _, _, ok := runtime.Caller(1); ok {
-			if f := runtime.FuncForPC(pc); f != nil {
-				// Which store method wrote: the span's most useful fact.
-				span.SetAttributes(attribute.String("code.function.name", f.Name()))
-			}
+		if fn := txCaller(); fn != "" {
+			span.SetAttributes(attribute.String("code.function.name", fn))
 		}
 		defer func() {
 			span.SetAttributes(attribute.Int("rounds.db.attempts", attempts))
@@ -332,6 +329,28 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		time.Sleep(time.Duration(attempts) * 5 * time.Millisecond)
 	}
 	return err
+}
+
+// txCaller names the function that asked for the transaction, the span's
+// most useful fact: the first caller that is not an InTx (stores wrap this
+// one in their own InTx), e.g. im.(*Service).Send.
+func txCaller() string {
+	var pcs [8]uintptr
+	n := runtime.Callers(3, pcs[:]) // skip Callers, txCaller, DB.InTx
+	frames := runtime.CallersFrames(pcs[:n])
+	last := ""
+	for {
+		f, more := frames.Next()
+		if f.Function != "" {
+			last = f.Function
+			if !strings.HasSuffix(f.Function, ".InTx") && !strings.Contains(f.Function, "/core/sqldb.") {
+				return f.Function
+			}
+		}
+		if !more {
+			return last
+		}
+	}
 }
 
 // systemName is OpenTelemetry's db.system.name.
