@@ -134,7 +134,7 @@ func Build(ctx context.Context, cfg config.Config, logw io.Writer) (*App, error)
 	a.registerAreaMetrics()
 	a.mountOps()
 	// The tracing middleware sits right on the mux, which names the span.
-	a.handler = httpapi.Middleware(a.tracing.Middleware(a.mux))
+	a.handler = httpapi.Middleware(a.tracing.Middleware(a.mux, untracedPaths...))
 	ok = true
 	return a, nil
 }

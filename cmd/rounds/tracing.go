@@ -11,6 +11,10 @@ import (
 // unreachable collector must not hold a stopping node.
 const tracingShutdownTimeout = 5 * time.Second
 
+// untracedPaths are probed and scraped every few seconds: spans of them would
+// only crowd the collector (their health is in /metrics and the probes).
+var untracedPaths = []string{"/healthz", "/readyz", "/metrics"}
+
 // startTracing sets up the optional OpenTelemetry traces (tracing.*). Off
 // unless tracing.otlp_endpoint is set. It is the first thing a node builds
 // and so the last it closes: spans ended while the rest shuts down are still

@@ -65,6 +65,11 @@ func TestTracesOfARealNode(t *testing.T) {
 		t.Fatalf("the submitter approving her own request: %d, want 403", code)
 	}
 	ws.Close()
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		if resp, _ := s.raw("GET", p, "", "", nil); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", p, resp.StatusCode)
+		}
+	}
 
 	// Closing the node flushes the exporter (its batch would wait 5s).
 	s.srv.Close()
@@ -109,6 +114,9 @@ func TestTracesOfARealNode(t *testing.T) {
 	}
 	if len(rc.Named("POST /api/v1/approvals/requests")) != 1 {
 		t.Errorf("approval submission not traced")
+	}
+	if n := len(rc.Named("GET /healthz")) + len(rc.Named("GET /readyz")) + len(rc.Named("GET /metrics")); n != 0 {
+		t.Errorf("probes and scrapes must not be traced: %d spans", n)
 	}
 
 	for _, sp := range rc.Spans() {

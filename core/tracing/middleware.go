@@ -25,12 +25,23 @@ const AttrRequestID = attribute.Key("rounds.request_id")
 // /api/v1/departments/{id}"), never the filled-in path, and the mux writes
 // that pattern into the very request it is handed.
 //
+// Requests for the untraced paths (exact match: probes and scrapes, which
+// would only crowd the collector) pass through without a span.
+//
 // Off, it returns next unchanged.
-func (t *Tracing) Middleware(next http.Handler) http.Handler {
+func (t *Tracing) Middleware(next http.Handler, untraced ...string) http.Handler {
 	if t.sdk == nil {
 		return next
 	}
+	skip := map[string]bool{}
+	for _, p := range untraced {
+		skip[p] = true
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if skip[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx := t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := t.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.scheme", scheme(r))))
