@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/roundshq/rounds/core/sqldb"
+	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
 	"github.com/roundshq/rounds/core/tracing"
 	"github.com/roundshq/rounds/core/tracing/tracingtest"
 )
@@ -27,9 +28,14 @@ const (
 
 // ward is a tiny service behind the tracing middleware: a route that writes
 // a note to a real SQLite database in a transaction.
-func ward(t *testing.T, tr *tracing.Tracing) *httptest.Server {
+// postgresDSN, when given, puts it on PostgreSQL instead of SQLite.
+func ward(t *testing.T, tr *tracing.Tracing, postgresDSN ...string) *httptest.Server {
 	t.Helper()
-	db, err := sqldb.Open(context.Background(), sqldb.Config{SQLitePath: filepath.Join(t.TempDir(), "ward.db"), Synchronous: "normal", Tracer: tr.Provider()})
+	cfg := sqldb.Config{SQLitePath: filepath.Join(t.TempDir(), "ward.db"), Synchronous: "normal", Tracer: tr.Provider()}
+	if len(postgresDSN) > 0 {
+		cfg.PostgresDSN = postgresDSN[0]
+	}
+	db, err := sqldb.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +91,11 @@ func shutdown(t *testing.T, tr *tracing.Tracing) {
 // child; shutdown flushes them to the collector, with the configured headers,
 // gzip-compressed, and nothing of the path's values, query or body.
 func TestRequestSpanContinuesTheProxyTraceWithTheTransactionAsChild(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { requestSpan(t, "sqlite", nil) })
+	t.Run("postgres", func(t *testing.T) { requestSpan(t, "postgresql", []string{sqldbtest.PostgresDSN(t)}) })
+}
+
+func requestSpan(t *testing.T, system string, postgresDSN []string) {
 	rc := tracingtest.Start(t)
 	tr, err := tracing.Start(tracing.Config{Endpoint: rc.URL(), SampleRatio: 1, ServiceName: "rounds-ward", ServiceVersion: "1.2.3",
 		Headers: []string{"X-Scope-OrgID=jcyy"}, Logger: slog.New(slog.DiscardHandler)})
@@ -94,7 +105,7 @@ func TestRequestSpanContinuesTheProxyTraceWithTheTransactionAsChild(t *testing.T
 	if !tr.On() {
 		t.Fatal("tracing must be on with an endpoint")
 	}
-	srv := ward(t, tr)
+	srv := ward(t, tr, postgresDSN...)
 	postNote(t, srv, "00-"+proxyTrace+"-"+proxySpan+"-01")
 	shutdown(t, tr) // flushes: nothing was sent before (batch timeout 5s)
 
@@ -117,8 +128,11 @@ func TestRequestSpanContinuesTheProxyTraceWithTheTransactionAsChild(t *testing.T
 		t.Fatalf("children %+v", kids)
 	}
 	tx := kids[0]
-	if tx.Attrs["db.system.name"] != "sqlite" || tx.Attrs["rounds.db.attempts"] != int64(1) || tx.Attrs["rounds.db.group_size"] != int64(1) {
+	if tx.Attrs["db.system.name"] != system || tx.Attrs["rounds.db.attempts"] != int64(1) {
 		t.Errorf("transaction attributes %v", tx.Attrs)
+	}
+	if _, grouped := tx.Attrs["rounds.db.group_size"]; grouped != (system == "sqlite") {
+		t.Errorf("group commit size is SQLite's alone: %v", tx.Attrs)
 	}
 	if fn, _ := tx.Attrs["code.function.name"].(string); !strings.Contains(fn, "tracing_test.ward") {
 		t.Errorf("the transaction must name the function that ran it, got %q", fn)
