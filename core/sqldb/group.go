@@ -128,7 +128,7 @@ func (db *DB) commitBatch(batch []*txReq) {
 			abort(batch[i:], mapErr(err))
 			return
 		}
-		err, p := runFn(r.fn, &Tx{tx: stx, db: db, Now: now})
+		p, err := runFn(r.fn, &Tx{tx: stx, db: db, Now: now})
 		if err == nil && p == nil {
 			if _, err := stx.ExecContext(bg, "RELEASE grp"); err != nil {
 				abort(batch[i:], mapErr(err))
@@ -168,11 +168,11 @@ func (db *DB) commitBatch(batch []*txReq) {
 }
 
 // runFn calls fn, turning a panic into a value the caller re-raises.
-func runFn(fn func(tx *Tx) error, tx *Tx) (err error, panicked any) {
+func runFn(fn func(tx *Tx) error, tx *Tx) (panicked any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicked = p
 		}
 	}()
-	return fn(tx), nil
+	return nil, fn(tx)
 }
