@@ -22,6 +22,7 @@ import (
 	"github.com/roundshq/rounds/core/config"
 	"github.com/roundshq/rounds/core/httpapi"
 	"github.com/roundshq/rounds/core/sqldb"
+	"github.com/roundshq/rounds/core/tracing"
 	"github.com/roundshq/rounds/web"
 )
 
@@ -45,6 +46,7 @@ type App struct {
 	stopBg  context.CancelFunc
 	bgCtx   context.Context
 	handler http.Handler
+	tracing *tracing.Tracing
 }
 
 type readyCheck struct {
@@ -107,12 +109,16 @@ func Build(ctx context.Context, cfg config.Config, logw io.Writer) (*App, error)
 			a.Close()
 		}
 	}()
+	if err := a.startTracing(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
 	db, err := sqldb.Open(ctx, sqldb.Config{
 		PostgresDSN: cfg.Database.PostgresDSN, SQLitePath: cfg.SQLitePath(),
 		Synchronous: cfg.Database.SQLiteSynchronous, MaxOpenConns: cfg.Database.MaxOpenConns,
+		Tracer: a.tracing.Provider(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -127,7 +133,8 @@ func Build(ctx context.Context, cfg config.Config, logw io.Writer) (*App, error)
 	}
 	a.registerAreaMetrics()
 	a.mountOps()
-	a.handler = httpapi.Middleware(a.mux)
+	// The tracing middleware sits right on the mux, which names the span.
+	a.handler = httpapi.Middleware(a.tracing.Middleware(a.mux, untracedPaths...))
 	ok = true
 	return a, nil
 }

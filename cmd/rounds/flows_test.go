@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/config"
 	"github.com/roundshq/rounds/roster"
 )
 
@@ -18,8 +19,8 @@ type demoFixture struct {
 	headID             string
 }
 
-func newDemoFixture(t *testing.T) *demoFixture {
-	s := startServer(t)
+func newDemoFixture(t *testing.T, mutate ...func(*config.Config)) *demoFixture {
+	s := startServer(t, mutate...)
 	logins, err := s.app.LoadDemo(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -35,6 +36,16 @@ type Config struct {
 	Identity    Identity    `yaml:"identity" doc:"Sign-in, sessions and lockout."`
 	IM          IM          `yaml:"im" doc:"Chat."`
 	Marketplace Marketplace `yaml:"marketplace" doc:"The app center."`
+	Tracing     Tracing     `yaml:"tracing" doc:"OpenTelemetry traces sent to a collector on the hospital network. Off unless otlp_endpoint is set."`
+}
+
+// Tracing configures the optional OpenTelemetry traces (core/tracing).
+type Tracing struct {
+	OTLPEndpoint string   `yaml:"otlp_endpoint" doc:"URL of the collector's OTLP/HTTP receiver, like http://otel-collector:4318 (/v1/traces is added when the URL has no path). https:// uses TLS. Empty (the default): no traces."`
+	SampleRatio  float64  `yaml:"sample_ratio" doc:"Share of requests traced when no upstream proxy decided, from 0 to 1. A request whose traceparent says sampled is always traced; 0 traces only those."`
+	ServiceName  string   `yaml:"service_name" doc:"service.name of the spans; give each installation its own when several send to one collector."`
+	CAFile       string   `yaml:"ca_file" doc:"PEM file of the certificate authority that signed the collector's certificate (https only). Empty: the system's roots."`
+	Headers      []string `yaml:"headers" doc:"Extra HTTP headers for the collector, as Name=value (an access token, a tenant). Comma-separated in the environment; prefer ROUNDS_TRACING_HEADERS for secrets."`
 }
 
 // Marketplace configures where apps come from.
@@ -134,7 +145,8 @@ func Default() Config {
 			SessionLifetime: Duration(30 * 24 * time.Hour), IdleTimeout: Duration(12 * time.Hour),
 			LockoutThreshold: 5, LockoutDuration: Duration(15 * time.Minute), IPAttempts: 30, IPWindow: Duration(5 * time.Minute),
 		},
-		IM: IM{RecallWindow: Duration(24 * time.Hour), ResumeWindow: Duration(7 * 24 * time.Hour)},
+		IM:      IM{RecallWindow: Duration(24 * time.Hour), ResumeWindow: Duration(7 * 24 * time.Hour)},
+		Tracing: Tracing{SampleRatio: 0.1, ServiceName: "rounds"},
 	}
 }
 
@@ -275,6 +287,12 @@ func setScalar(v reflect.Value, s string) error {
 			return fmt.Errorf("must be a whole number, not %q", s)
 		}
 		v.SetInt(i)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("must be a number, not %q", s)
+		}
+		v.SetFloat(f)
 	case reflect.Slice:
 		v.Set(reflect.ValueOf(splitList(s)))
 	default:
@@ -428,6 +446,50 @@ func (c Config) Validate() Problems {
 	}
 	if c.IM.ResumeWindow.D() < 10*time.Minute {
 		add("im.resume_window", "must be at least 10m")
+	}
+	ps = append(ps, c.Tracing.validate()...)
+	return ps
+}
+
+func (t Tracing) validate() Problems {
+	var ps Problems
+	add := func(k, f string, a ...any) {
+		ps = append(ps, Problem{Key: "tracing." + k, Reason: fmt.Sprintf(f, a...)})
+	}
+	if t.SampleRatio < 0 || t.SampleRatio > 1 || math.IsNaN(t.SampleRatio) {
+		add("sample_ratio", "must be between 0 and 1 (0.1 traces one request in ten), not %v", t.SampleRatio)
+	}
+	if strings.TrimSpace(t.ServiceName) == "" {
+		add("service_name", "must not be empty")
+	}
+	https := false
+	if e := t.OTLPEndpoint; e != "" {
+		u, err := url.Parse(e)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			add("otlp_endpoint", "must be an http or https URL of the collector's OTLP/HTTP receiver, like http://otel-collector:4318")
+		case u.User != nil:
+			add("otlp_endpoint", "must not carry credentials: put them in tracing.headers")
+		case u.RawQuery != "" || u.Fragment != "":
+			add("otlp_endpoint", "must not have a query or fragment")
+		default:
+			https = u.Scheme == "https"
+		}
+	}
+	if t.CAFile != "" {
+		if _, err := os.Stat(t.CAFile); err != nil {
+			add("ca_file", "cannot read %s: %v", t.CAFile, err)
+		} else if t.OTLPEndpoint != "" && !https {
+			add("ca_file", "is for an https:// otlp_endpoint")
+		}
+	}
+	for i, h := range t.Headers {
+		name, _, ok := strings.Cut(h, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n:") || strings.ContainsAny(h, "\r\n") {
+			// Not quoted: a malformed header is likely a token.
+			add("headers", "header %d must be Name=value, like Authorization=Bearer … (not Name: value)", i+1)
+		}
 	}
 	return ps
 }

@@ -137,3 +137,49 @@ func TestPerUserRateLimit(t *testing.T) {
 		t.Errorf("no limit with burst 0: %v", err)
 	}
 }
+
+func TestTracingKeys(t *testing.T) {
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Tracing.OTLPEndpoint != "" || cfg.Tracing.SampleRatio != 0.1 || cfg.Tracing.ServiceName != "rounds" {
+		t.Fatalf("tracing must be off by default with ratio 0.1: %+v", cfg.Tracing)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600)
+	p := filepath.Join(t.TempDir(), "rounds.yaml")
+	os.WriteFile(p, []byte("tracing:\n  otlp_endpoint: https://otel.hospital.lan:4318\n  sample_ratio: 0.25\n  ca_file: "+ca+"\n"), 0o600)
+	cfg, err = config.Load(p, []string{"ROUNDS_TRACING_HEADERS=Authorization=Bearer abc, X-Scope-OrgID=jcyy", "ROUNDS_TRACING_SERVICE_NAME=rounds-jcyy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Tracing.SampleRatio != 0.25 || cfg.Tracing.ServiceName != "rounds-jcyy" || len(cfg.Tracing.Headers) != 2 || cfg.Tracing.Headers[1] != "X-Scope-OrgID=jcyy" {
+		t.Fatalf("tracing %+v", cfg.Tracing)
+	}
+
+	for env, want := range map[string]string{
+		"ROUNDS_TRACING_SAMPLE_RATIO=1.5":                       "tracing.sample_ratio",
+		"ROUNDS_TRACING_SAMPLE_RATIO=NaN":                       "tracing.sample_ratio",
+		"ROUNDS_TRACING_SAMPLE_RATIO=often":                     "must be a number",
+		"ROUNDS_TRACING_OTLP_ENDPOINT=otel:4318":                "tracing.otlp_endpoint",
+		"ROUNDS_TRACING_OTLP_ENDPOINT=grpc://otel:4317":         "tracing.otlp_endpoint",
+		"ROUNDS_TRACING_OTLP_ENDPOINT=http://user:pw@otel:4318": "must not carry credentials",
+		"ROUNDS_TRACING_SERVICE_NAME= ":                         "tracing.service_name",
+		"ROUNDS_TRACING_HEADERS=Authorization: Bearer s3cret":   "tracing.headers",
+		"ROUNDS_TRACING_CA_FILE=/no/such/ca.pem":                "tracing.ca_file",
+	} {
+		_, err := config.Load("", []string{env})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: want a problem naming %s, got %v", env, want, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: the problem shows a header's value: %v", env, err)
+		}
+	}
+	// A CA file is for https only.
+	_, err = config.Load("", []string{"ROUNDS_TRACING_OTLP_ENDPOINT=http://otel:4318", "ROUNDS_TRACING_CA_FILE=" + ca})
+	if err == nil || !strings.Contains(err.Error(), "tracing.ca_file") {
+		t.Errorf("a CA file with http: %v", err)
+	}
+}

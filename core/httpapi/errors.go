@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/roundshq/rounds/core"
 )
 
@@ -62,6 +65,10 @@ func Envelope(r *http.Request, err error) ErrorBody {
 // Internal errors are logged with their cause; clients see a generic message.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	code := core.ErrorCode(err)
+	// The code, not the message: a message can quote what was sent.
+	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+		span.SetAttributes(attribute.String("rounds.error_code", string(code)))
+	}
 	if code == core.EInternal || code == core.EUnavailable {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err, "request_id", core.RequestID(r.Context()))
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/roundshq/rounds/core"
 )
@@ -135,9 +137,24 @@ func (rt *Router) serve(w http.ResponseWriter, req *http.Request, r Route) {
 			return
 		}
 		req = req.WithContext(core.WithActor(req.Context(), actor))
+		traceActor(req, actor)
 	}
 	if err := r.Handler(w, req); err != nil {
 		WriteError(w, req, err)
+	}
+}
+
+// traceActor adds the actor's organisation and kind to the request's span
+// when the request is traced (core/tracing). The organisation id is not
+// personal data; the person's id, name, login and IP stay out of traces.
+func traceActor(req *http.Request, a core.Actor) {
+	span := trace.SpanFromContext(req.Context())
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(attribute.String("rounds.actor_kind", string(a.Kind)))
+	if a.OrgID != "" {
+		span.SetAttributes(attribute.String("rounds.org_id", a.OrgID))
 	}
 }
 

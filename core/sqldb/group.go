@@ -4,6 +4,9 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Group commit for SQLite. SQLite has one writer and, with
@@ -31,6 +34,7 @@ type txReq struct {
 	err      error
 	panicked any
 	done     chan struct{}
+	group    int // how many transactions the commit that held this one held
 }
 
 func (r *txReq) finish(err error) {
@@ -54,6 +58,9 @@ func (db *DB) inGroupTx(ctx context.Context, fn func(tx *Tx) error) error {
 		go db.commitQueued()
 	}
 	<-r.done
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetAttributes(attribute.Int("rounds.db.group_size", r.group))
+	}
 	if r.panicked != nil {
 		panic(r.panicked)
 	}
@@ -111,6 +118,7 @@ func (db *DB) commitBatch(batch []*txReq) {
 	}
 	for i, r := range batch {
 		r.reset()
+		r.group = len(batch)
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			failed = append(failed, r)
@@ -120,7 +128,7 @@ func (db *DB) commitBatch(batch []*txReq) {
 			abort(batch[i:], mapErr(err))
 			return
 		}
-		err, p := runFn(r.fn, &Tx{tx: stx, db: db, Now: now})
+		p, err := runFn(r.fn, &Tx{tx: stx, db: db, Now: now})
 		if err == nil && p == nil {
 			if _, err := stx.ExecContext(bg, "RELEASE grp"); err != nil {
 				abort(batch[i:], mapErr(err))
@@ -160,11 +168,11 @@ func (db *DB) commitBatch(batch []*txReq) {
 }
 
 // runFn calls fn, turning a panic into a value the caller re-raises.
-func runFn(fn func(tx *Tx) error, tx *Tx) (err error, panicked any) {
+func runFn(fn func(tx *Tx) error, tx *Tx) (panicked any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicked = p
 		}
 	}()
-	return fn(tx), nil
+	return nil, fn(tx)
 }

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -54,6 +59,9 @@ type Config struct {
 	Synchronous string
 	// MaxOpenConns bounds the PostgreSQL pool (default 20).
 	MaxOpenConns int
+	// Tracer makes a span of each transaction that runs inside a traced
+	// request (core/tracing). Nil: no spans.
+	Tracer trace.TracerProvider
 }
 
 // DB is the Rounds database handle. It is safe for concurrent use.
@@ -62,14 +70,25 @@ type DB struct {
 	w       *sql.DB // writes and transactions
 	r       *sql.DB // reads outside transactions
 	group   groupCommit
+	tracer  trace.Tracer
 }
 
 // Open opens and pings the database. It does not migrate.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
+	open := openSQLite
 	if cfg.PostgresDSN != "" {
-		return openPostgres(ctx, cfg)
+		open = openPostgres
 	}
-	return openSQLite(ctx, cfg)
+	db, err := open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	tp := cfg.Tracer
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	db.tracer = tp.Tracer("github.com/roundshq/rounds/core/sqldb")
+	return db, nil
 }
 
 func openPostgres(ctx context.Context, cfg Config) (*DB, error) {
@@ -279,19 +298,70 @@ func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 // PostgreSQL a serialization failure or deadlock is retried a few times.
 // When ctx already carries a transaction of this database (Tx.Context), fn
 // joins it instead: its error makes the outer transaction roll back.
-func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if tx := db.ambient(ctx); tx != nil {
 		return fn(tx)
 	}
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
+	attempts := 0
+	// A transaction is traced only as a child of a traced request: jobs,
+	// start-up and a WebSocket connection after its upgrade make no traces.
+	if parent := trace.SpanFromContext(ctx); parent.IsRecording() && db.tracer != nil {
+		var span trace.Span
+		ctx, span = db.tracer.Start(ctx, "sqldb.InTx", trace.WithAttributes(attribute.String("db.system.name", db.systemName())))
+		if fn := txCaller(); fn != "" {
+			span.SetAttributes(attribute.String("code.function.name", fn))
+		}
+		defer func() {
+			span.SetAttributes(attribute.Int("rounds.db.attempts", attempts))
+			if err != nil {
+				code := core.ErrorCode(err)
+				span.SetAttributes(attribute.String("rounds.error_code", string(code)))
+				if code == core.EInternal || code == core.EUnavailable {
+					span.SetStatus(codes.Error, string(code))
+				}
+			}
+			span.End()
+		}()
+	}
+	for attempts < 5 {
+		attempts++
 		err = db.inTxOnce(ctx, fn)
 		if !retryable(err) {
 			return err
 		}
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+		time.Sleep(time.Duration(attempts) * 5 * time.Millisecond)
 	}
 	return err
+}
+
+// txCaller names the function that asked for the transaction, the span's
+// most useful fact: the first caller that is not an InTx (stores wrap this
+// one in their own InTx), e.g. im.(*Service).Send.
+func txCaller() string {
+	var pcs [8]uintptr
+	n := runtime.Callers(3, pcs[:]) // skip Callers, txCaller, DB.InTx
+	frames := runtime.CallersFrames(pcs[:n])
+	last := ""
+	for {
+		f, more := frames.Next()
+		if f.Function != "" {
+			last = f.Function
+			if !strings.HasSuffix(f.Function, ".InTx") && !strings.Contains(f.Function, "/core/sqldb.") {
+				return f.Function
+			}
+		}
+		if !more {
+			return last
+		}
+	}
+}
+
+// systemName is OpenTelemetry's db.system.name.
+func (db *DB) systemName() string {
+	if db.Dialect == Postgres {
+		return "postgresql"
+	}
+	return "sqlite"
 }
 
 func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {

@@ -62,4 +62,19 @@ app.kubernetes.io/instance: {{ .Release.Name }}
       name: {{ include "rounds.secretName" . }}
       key: es_password
 {{- end }}
+{{- if .Values.tracing.otlpEndpoint }}
+- name: ROUNDS_TRACING_OTLP_ENDPOINT
+  value: {{ .Values.tracing.otlpEndpoint | quote }}
+- name: ROUNDS_TRACING_SAMPLE_RATIO
+  value: {{ .Values.tracing.sampleRatio | quote }}
+- name: ROUNDS_TRACING_SERVICE_NAME
+  value: {{ .Values.tracing.serviceName | quote }}
+{{- if or .Values.tracing.headers .Values.tracing.existingSecret }}
+- name: ROUNDS_TRACING_HEADERS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.tracing.existingSecret | default (include "rounds.secretName" .) }}
+      key: otlp_headers
+{{- end }}
+{{- end }}
 {{- end -}}
