@@ -238,6 +238,17 @@ test('staff: the app center opens the installed app in a sandboxed frame', async
   }
 });
 
+// openApps goes to the app center: a rail tab on a desktop, under "more" on
+// a phone.
+async function openApps(page, vp) {
+  if (vp === PHONE) {
+    await page.getByTestId('more-tab').click();
+    await page.getByTestId('more-menu').locator('[data-tab=apps]').click();
+  } else {
+    await page.locator('.rail-tab[data-tab=apps]').click();
+  }
+}
+
 test('staff: a nurse submits her report from inside the sandboxed frame; her head nurse sees it', async (t) => {
   if (skip) return t.skip(skip);
   const text = '今日查房完成，3床术后换药 ' + Date.now();
@@ -262,7 +273,7 @@ test('staff: a nurse submits her report from inside the sandboxed frame; her hea
   for (const [vp, name] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
     const { page, context } = await newPage(browser, vp);
     await signIn(page, head.login, password);
-    await page.locator('.rail-tab[data-tab=apps]').click();
+    await openApps(page, vp);
     await page.locator('.app-tile[data-app=daily-report]').click();
     // The app has two pages: the chips switch between them.
     await page.locator('.app-pages a', { hasText: '科室日报' }).click();
