@@ -47,6 +47,12 @@ func TestFaultsAreContained(t *testing.T) {
 			}
 			// A spinning app is killed after one second of CPU time, which a
 			// loaded machine may take minutes of wall time to give it.
+			defer func() {
+				if t.Failed() {
+					s, err := e.host.Status(bad.ID)
+					t.Logf("the bad app at the end: %+v (err %v)", s, err)
+				}
+			}()
 			waitFor(t, "restart of the bad app", 4*time.Minute, func() bool {
 				s, err := e.host.Status(bad.ID)
 				// The kernel kills a spinning app; the supervisor may notice

@@ -42,10 +42,14 @@ type Config struct {
 	HookTimeout    time.Duration // deadline of every hook call (5s)
 	StartTimeout   time.Duration // process start and activation (10s)
 	HealthInterval time.Duration // Ping and memory check period (5s)
-	BackoffMin     time.Duration // first restart delay (250ms), doubling
-	BackoffMax     time.Duration // longest restart delay (1m)
-	MaxCrashes     int           // crashes within CrashWindow that disable an install (5)
-	CrashWindow    time.Duration // (10m)
+	// HealthTimeout is how long a health Ping may take (5s), apart from
+	// HookTimeout: a busy machine must not turn a short hook deadline into
+	// a stream of failed health checks and a disabled app.
+	HealthTimeout time.Duration
+	BackoffMin    time.Duration // first restart delay (250ms), doubling
+	BackoffMax    time.Duration // longest restart delay (1m)
+	MaxCrashes    int           // crashes within CrashWindow that disable an install (5)
+	CrashWindow   time.Duration // (10m)
 	// MemoryLimit is the resident memory (bytes) above which an app is
 	// killed and counted as crashed (512 MiB). Checked every
 	// HealthInterval from /proc on Linux.
@@ -70,6 +74,7 @@ func (c *Config) defaults() {
 	def(&c.HookTimeout, 5*time.Second)
 	def(&c.StartTimeout, 10*time.Second)
 	def(&c.HealthInterval, 5*time.Second)
+	def(&c.HealthTimeout, 5*time.Second)
 	def(&c.BackoffMin, 250*time.Millisecond)
 	def(&c.BackoffMax, time.Minute)
 	def(&c.CrashWindow, 10*time.Minute)

@@ -283,7 +283,7 @@ func (r *runner) watch() string {
 				return "the app process exited"
 			}
 		case <-health.C:
-			ctx, cancel := context.WithTimeout(context.Background(), r.h.cfg.HookTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), r.h.cfg.HealthTimeout)
 			_, err := appc.Ping(ctx)
 			cancel()
 			if err != nil {
