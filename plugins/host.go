@@ -342,7 +342,11 @@ func (h *Host) call(ctx context.Context, r *runner, hook string, fn func(ctx con
 	cctx, cancel := context.WithTimeout(ctx, h.cfg.HookTimeout)
 	defer cancel()
 	err := fn(cctx, app)
-	if err != nil && cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+	// gRPC may end the call on its own timer a moment before the context's
+	// fires, with an error of its own: the deadline having passed is what
+	// tells a hung hook.
+	deadline, _ := cctx.Deadline()
+	if err != nil && ctx.Err() == nil && (cctx.Err() == context.DeadlineExceeded || !time.Now().Before(deadline)) {
 		h.log.Warn("app hook overran its deadline; restarting the app", "app_id", r.inst.AppID, "install_id", r.inst.ID, "hook", hook)
 		r.kick("hook " + hook + " overran its deadline")
 		return core.Errorf(core.EUnavailable, "the app %s did not answer in time", r.inst.AppID)
