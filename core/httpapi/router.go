@@ -104,9 +104,9 @@ func (rt *Router) Handle(r Route) {
 	name := pattern
 	rt.mux.HandleFunc(pattern, func(w http.ResponseWriter, req *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		rt.serve(sw, req, r)
-		rt.requests.WithLabelValues(name, fmt.Sprintf("%dxx", sw.status()/100)).Inc()
+		rt.requests.WithLabelValues(name, fmt.Sprintf("%dxx", sw.Status()/100)).Inc()
 		rt.duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 	})
 }
@@ -172,35 +172,38 @@ func (rt *Router) Routes() []Route {
 	return out
 }
 
-type statusWriter struct {
+// StatusWriter remembers the status a handler answered with, for metrics
+// and traces; Code is 0 until something is written.
+type StatusWriter struct {
 	http.ResponseWriter
-	code int
+	Code int
 }
 
-func (s *statusWriter) WriteHeader(code int) {
-	if s.code == 0 {
-		s.code = code
+func (s *StatusWriter) WriteHeader(code int) {
+	if s.Code == 0 {
+		s.Code = code
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
+func (s *StatusWriter) Write(b []byte) (int, error) {
+	if s.Code == 0 {
+		s.Code = http.StatusOK
 	}
 	return s.ResponseWriter.Write(b)
 }
 
-func (s *statusWriter) status() int {
-	if s.code == 0 {
+// Status is the status answered, 200 when the handler wrote nothing.
+func (s *StatusWriter) Status() int {
+	if s.Code == 0 {
 		return http.StatusOK
 	}
-	return s.code
+	return s.Code
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer (for
-// WebSocket hijacking and flushing).
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+// hijacking and flushing).
+func (s *StatusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Middleware wraps the whole server: request ids, security headers.
 func Middleware(next http.Handler) http.Handler {

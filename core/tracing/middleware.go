@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/core/httpapi"
 )
 
 // AttrRequestID is the request id (X-Request-ID) on the server span, to find
@@ -48,7 +49,7 @@ func (t *Tracing) Middleware(next http.Handler, untraced ...string) http.Handler
 		if id := core.RequestID(ctx); id != "" {
 			span.SetAttributes(AttrRequestID.String(id))
 		}
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &statusRecorder{&httpapi.StatusWriter{ResponseWriter: w}}
 		r = r.WithContext(ctx)
 		defer func() {
 			// Also on a panic (http.ErrAbortHandler): the span still ends.
@@ -62,7 +63,7 @@ func (t *Tracing) Middleware(next http.Handler, untraced ...string) http.Handler
 				span.SetName(name)
 				span.SetAttributes(attribute.String("http.route", route))
 			}
-			status := rec.status()
+			status := rec.Status()
 			span.SetAttributes(attribute.Int("http.response.status_code", status))
 			if status >= 500 {
 				span.SetStatus(codes.Error, http.StatusText(status))
@@ -80,39 +81,15 @@ func scheme(r *http.Request) string {
 	return "http"
 }
 
-// statusRecorder remembers the status; a hijacked connection (a WebSocket
-// upgrade) counts as 101.
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.code == 0 {
-		s.code = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusRecorder) status() int {
-	if s.code == 0 {
-		return http.StatusOK
-	}
-	return s.code
-}
+// statusRecorder is httpapi's StatusWriter that also counts a hijacked
+// connection (a WebSocket upgrade) as 101.
+type statusRecorder struct{ *httpapi.StatusWriter }
 
 // Hijack hands the connection over (WebSocket upgrades).
 func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(s.ResponseWriter).Hijack()
-	if err == nil && s.code == 0 {
-		s.code = http.StatusSwitchingProtocols
+	if err == nil && s.Code == 0 {
+		s.Code = http.StatusSwitchingProtocols
 	}
 	return c, rw, err
 }
@@ -121,6 +98,3 @@ func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (s *statusRecorder) Flush() {
 	_ = http.NewResponseController(s.ResponseWriter).Flush()
 }
-
-// Unwrap lets http.ResponseController reach the server's writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
