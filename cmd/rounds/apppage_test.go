@@ -1,21 +1,13 @@
 package main
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/marketplace"
 	"github.com/roundshq/rounds/plugins/sdk"
 )
@@ -28,36 +20,10 @@ import (
 func TestAppPageTokenThroughServer(t *testing.T) {
 	f := newDemoFixture(t)
 	s := f.s
-	ctx := context.Background()
 
-	dir := t.TempDir()
-	src := "../../plugins/apps/dailyreport"
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "daily-report"), src).CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	for _, name := range []string{"manifest.json", "ui/write.html", "ui/team.html"} {
-		b, err := os.ReadFile(filepath.Join(src, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin, _ := os.ReadFile(filepath.Join(dir, "daily-report"))
-	sum := sha256.Sum256(bin)
-	installID := core.NewID()
-	runner := appRunner{app: s.app, host: s.app.areas.apps, store: s.app.areas.appStore}
-	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := runner.Start(startCtx, marketplace.RunningApp{InstallID: installID, OrgID: f.org, AppID: "daily-report", Version: "0.1.0",
-		BotUserID: installID, Dir: dir, Executable: filepath.Join(dir, "daily-report"), Checksum: hex.EncodeToString(sum[:]),
-		Grants:   []marketplace.Grant{{Scope: sdk.ScopeOrgchartRead, Subtree: f.ward}, {Scope: sdk.ScopeIMSend}, {Scope: sdk.ScopeHTTPRoutes}},
-		Settings: map[string]string{"department": f.ward}}); err != nil {
-		t.Fatalf("start the app: %v", err)
-	}
-	t.Cleanup(func() { _ = runner.Stop(context.Background(), installID) })
+	startRealApp(t, f, "daily-report", "dailyreport", []string{"manifest.json", "ui/write.html", "ui/team.html"},
+		[]marketplace.Grant{{Scope: sdk.ScopeOrgchartRead, Subtree: f.ward}, {Scope: sdk.ScopeIMSend}, {Scope: sdk.ScopeHTTPRoutes}},
+		map[string]string{"department": f.ward})
 
 	type answer struct {
 		status int

@@ -2,11 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -66,34 +61,9 @@ func TestShiftPlannerAppEndToEnd(t *testing.T) {
 
 	// Install the real app bundle, granted the ward's part of the org
 	// chart, as the marketplace would start it.
-	dir := t.TempDir()
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "shift-planner"), "../../plugins/apps/shiftplanner").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	for _, name := range []string{"manifest.json", "ui/plan.html"} {
-		b, err := os.ReadFile(filepath.Join("../../plugins/apps/shiftplanner", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin, _ := os.ReadFile(filepath.Join(dir, "shift-planner"))
-	sum := sha256.Sum256(bin)
-	installID := core.NewID()
-	runner := appRunner{app: s.app, host: s.app.areas.apps, store: s.app.areas.appStore}
-	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	err = runner.Start(startCtx, marketplace.RunningApp{InstallID: installID, OrgID: f.org, AppID: "shift-planner", Version: "0.1.0",
-		BotUserID: installID, Dir: dir, Executable: filepath.Join(dir, "shift-planner"), Checksum: hex.EncodeToString(sum[:]),
-		Grants: []marketplace.Grant{{Scope: sdk.ScopeOrgchartRead, Subtree: f.ward}, {Scope: sdk.ScopeRosterRead, Subtree: f.ward},
-			{Scope: sdk.ScopeRosterWrite, Subtree: f.ward}, {Scope: sdk.ScopeIMDirect}, {Scope: sdk.ScopeHTTPRoutes}}})
-	if err != nil {
-		t.Fatalf("start the app: %v", err)
-	}
-	t.Cleanup(func() { _ = runner.Stop(context.Background(), installID) })
+	startRealApp(t, f, "shift-planner", "shiftplanner", []string{"manifest.json", "ui/plan.html"},
+		[]marketplace.Grant{{Scope: sdk.ScopeOrgchartRead, Subtree: f.ward}, {Scope: sdk.ScopeRosterRead, Subtree: f.ward},
+			{Scope: sdk.ScopeRosterWrite, Subtree: f.ward}, {Scope: sdk.ScopeIMDirect}, {Scope: sdk.ScopeHTTPRoutes}}, nil)
 	depts, err := pluginDirectory{s.app.areas.org}.Departments(ctx, f.org, f.ward)
 	if err != nil || len(depts) == 0 {
 		t.Fatal(err)
