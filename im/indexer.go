@@ -3,7 +3,6 @@ package im
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/roundshq/rounds/core"
@@ -133,7 +132,7 @@ func (s *Service) indexAfter(ctx context.Context, pos int64, orgOf map[string]st
 		if json.Unmarshal(e.Data, &m) != nil || m.ID == "" {
 			continue
 		}
-		if e.Type == EvMessageRecalled || m.Recalled() || m.Kind == KindCard || strings.TrimSpace(m.Text) == "" {
+		if e.Type == EvMessageRecalled || !searchable(m) {
 			delete(put, m.ID)
 			del[m.ID] = true
 			continue
@@ -154,7 +153,7 @@ func (s *Service) indexAfter(ctx context.Context, pos int64, orgOf map[string]st
 			orgOf[m.ConversationID] = org
 		}
 		delete(del, m.ID)
-		put[m.ID] = search.Doc{ID: m.ID, Kind: "message", OrgID: org, Scope: m.ConversationID, AuthorID: m.SenderID, Text: m.Text, At: m.CreatedAt}
+		put[m.ID] = messageDoc(org, m)
 	}
 	if len(put) > 0 {
 		docs := make([]search.Doc, 0, len(put))

@@ -443,12 +443,22 @@ func validCard(text string) error {
 	return nil
 }
 
+// searchable reports whether a message belongs in the search index:
+// recalled, empty and card messages do not.
+func searchable(m Message) bool {
+	return !m.Recalled() && strings.TrimSpace(m.Text) != "" && m.Kind != KindCard
+}
+
+// messageDoc is a message as the search index holds it.
+func messageDoc(orgID string, m Message) search.Doc {
+	return search.Doc{ID: m.ID, Kind: "message", OrgID: orgID, Scope: m.ConversationID, AuthorID: m.SenderID, Text: m.Text, At: m.CreatedAt}
+}
+
 func (s *Service) indexMessage(ctx context.Context, orgID string, m Message) {
-	if s.index == nil || s.indexFollowed.Load() || m.Recalled() || strings.TrimSpace(m.Text) == "" || m.Kind == KindCard {
+	if s.index == nil || s.indexFollowed.Load() || !searchable(m) {
 		return
 	}
-	doc := search.Doc{ID: m.ID, Kind: "message", OrgID: orgID, Scope: m.ConversationID, AuthorID: m.SenderID, Text: m.Text, At: m.CreatedAt}
-	if err := s.index.Put(context.WithoutCancel(ctx), doc); err != nil {
+	if err := s.index.Put(context.WithoutCancel(ctx), messageDoc(orgID, m)); err != nil {
 		s.log.Warn("im: indexing a message failed; rounds reindex repairs it", "message_id", m.ID, "err", err)
 	}
 }

@@ -105,7 +105,7 @@ func (s *Service) Reindex(ctx context.Context) (int, error) {
 				gone = append(gone, m.ID)
 				continue
 			}
-			docs = append(docs, search.Doc{ID: m.ID, Kind: "message", OrgID: x.OrgID, Scope: m.ConversationID, AuthorID: m.SenderID, Text: m.Text, At: m.CreatedAt})
+			docs = append(docs, messageDoc(x.OrgID, m))
 		}
 		if len(docs) > 0 {
 			if err := s.index.Put(ctx, docs...); err != nil {
