@@ -134,10 +134,8 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + cfg.SQLitePath + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
+	conn := stmtCacheConnector{dsn: dsn, drv: &sqlite.Driver{}}
+	w := sql.OpenDB(conn)
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
@@ -145,11 +143,7 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: cannot open %s: %w", cfg.SQLitePath, err)
 	}
-	r, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
+	r := sql.OpenDB(conn)
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	r.SetConnMaxIdleTime(0)
