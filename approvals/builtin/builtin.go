@@ -3,10 +3,11 @@
 // document circulation and make-up clock-in. An org admin edits them like
 // any template (each edit is a new version).
 //
-// The flows name roles (hr, finance, equipment, medical_affairs,
-// vice_president, president, office); the org chart's RoleHolders resolves
-// them. A role nobody holds is skipped (the timeline says so), so a small
-// county hospital without an equipment office still gets working flows.
+// The flows name duty roles as hospitals call them (人事处处长, 财务处处长,
+// 设备科科长, 医务处处长, 副院长, 院长, 院办主任); the org chart's RoleHolders
+// resolves them. A role nobody holds is skipped (the timeline says so), so a
+// small county hospital without an equipment office still gets working
+// flows; an admin renames a role in a template by editing it.
 package builtin
 
 import (
@@ -15,13 +16,13 @@ import (
 
 // Role names used by the built-in flows.
 const (
-	RoleHR             = "hr"
-	RoleFinance        = "finance"
-	RoleEquipment      = "equipment"
-	RoleMedicalAffairs = "medical_affairs"
-	RoleVicePresident  = "vice_president"
-	RolePresident      = "president"
-	RoleOffice         = "office"
+	RoleHR             = "人事处处长"
+	RoleFinance        = "财务处处长"
+	RoleEquipment      = "设备科科长"
+	RoleMedicalAffairs = "医务处处长"
+	RoleVicePresident  = "副院长"
+	RolePresident      = "院长"
+	RoleOffice         = "院办主任"
 )
 
 // Template codes.
