@@ -132,6 +132,11 @@ func openSQLite(ctx context.Context, cfg Config) (*DB, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous("+sync+")")
+	// Group commit runs each transaction in a savepoint, and SQLite keeps a
+	// savepoint's undo pages in a sub-journal: a temporary file unless
+	// temporary storage is in memory. On disk it cost a write syscall per
+	// changed page (17 % of the server's CPU under the approvals load).
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + cfg.SQLitePath + "?" + q.Encode()
 	conn := stmtCacheConnector{dsn: dsn, drv: &sqlite.Driver{}}
