@@ -25,6 +25,7 @@ type run struct {
 
 	notifyTasks map[string][]string // reason → assignees
 	notifyUpd   map[string][]string // reason → recipients
+	notices     []Notice            // written to the outbox on save
 	events      []string            // subjects
 	assigned    []string
 }
@@ -288,8 +289,39 @@ func (x *run) save() error {
 		}
 		x.entries = nil
 	}
+	if err := x.queueNotices(); err != nil {
+		return err
+	}
 	x.r.UpdatedAt = x.now
 	return x.tx.SaveRequest(x.ctx, x.r)
+}
+
+// queueNotices turns who is to be told into notices in the outbox, so they
+// commit (or not) with the action; after posts them.
+func (x *run) queueNotices() error {
+	var ns []Notice
+	add := func(task bool, byReason map[string][]string) {
+		reasons := make([]string, 0, len(byReason))
+		for r := range byReason {
+			reasons = append(reasons, r)
+		}
+		slices.Sort(reasons)
+		for _, r := range reasons {
+			ns = append(ns, Notice{ID: core.NewID(), OrgID: x.r.OrgID, RequestID: x.r.ID, Task: task, Reason: r,
+				Recipients: dedupe(byReason[r]), CreatedAt: x.now})
+		}
+		clear(byReason)
+	}
+	add(true, x.notifyTasks)
+	add(false, x.notifyUpd)
+	if len(ns) == 0 || x.s.notifier == nil {
+		return nil
+	}
+	if err := x.tx.AddNotices(x.ctx, ns...); err != nil {
+		return err
+	}
+	x.notices = append(x.notices, ns...)
+	return nil
 }
 
 // resolve finds the people of a step, active ones only, without duplicates,

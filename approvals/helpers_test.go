@@ -135,19 +135,25 @@ type note struct {
 type recNotifier struct {
 	mu    sync.Mutex
 	notes []note
+	down  error // when set, Notify fails with it (chat unavailable)
+	ids   map[string]int
 }
 
-func (n *recNotifier) ApprovalTask(_ context.Context, _, req string, who []string, reason string) error {
+func (n *recNotifier) Notify(_ context.Context, x approvals.Notice) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.notes = append(n.notes, note{"task", req, reason, who})
-	return nil
-}
-
-func (n *recNotifier) ApprovalUpdate(_ context.Context, _, req string, who []string, reason string) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.notes = append(n.notes, note{"update", req, reason, who})
+	if n.down != nil {
+		return n.down
+	}
+	if n.ids == nil {
+		n.ids = map[string]int{}
+	}
+	n.ids[x.ID]++
+	kind := "update"
+	if x.Task {
+		kind = "task"
+	}
+	n.notes = append(n.notes, note{kind, x.RequestID, x.Reason, x.Recipients})
 	return nil
 }
 

@@ -45,7 +45,15 @@ type Options struct {
 	Logger       *slog.Logger
 	// Observer hears what happened, for the node's metrics (optional).
 	Observer Observer
+	// NoticeRetryAfter is how old an unposted notice must be before
+	// SweepNotices posts it again (DefaultNoticeRetryAfter when zero). The
+	// node that wrote it normally posts it at once; a younger one may still
+	// be in flight there.
+	NoticeRetryAfter time.Duration
 }
+
+// DefaultNoticeRetryAfter: see Options.NoticeRetryAfter.
+const DefaultNoticeRetryAfter = time.Minute
 
 // Observer hears what the service did, counted where it happens rather
 // than from bus events (which may be dropped). Calls must be quick.
@@ -73,6 +81,9 @@ type Service struct {
 	observer Observer
 
 	flows sync.Map // template version id → *compiledTemplate (versions never change)
+
+	noticeRetry time.Duration
+	posted      postedNotices
 }
 
 type compiledTemplate struct {
@@ -86,7 +97,10 @@ func New(o Options) (*Service, error) {
 		return nil, errors.New("approvals: Store, Directory and Authorizer are required")
 	}
 	s := &Service{store: o.Store, dir: o.Directory, authz: o.Authorizer, notifier: o.Notifier, bus: o.Bus,
-		audit: o.Audit, clock: o.Clock, urge: o.UrgeInterval, log: o.Logger, observer: o.Observer}
+		audit: o.Audit, clock: o.Clock, urge: o.UrgeInterval, log: o.Logger, observer: o.Observer, noticeRetry: o.NoticeRetryAfter}
+	if s.noticeRetry <= 0 {
+		s.noticeRetry = DefaultNoticeRetryAfter
+	}
 	if s.clock == nil {
 		s.clock = core.SystemClock{}
 	}
@@ -541,15 +555,12 @@ func (s *Service) after(ctx context.Context, x *run) {
 	}
 	ctx = context.WithoutCancel(ctx)
 	if s.notifier != nil {
-		for reason, who := range x.notifyTasks {
-			if err := s.notifier.ApprovalTask(ctx, x.r.OrgID, x.r.ID, dedupe(who), reason); err != nil {
-				s.log.WarnContext(ctx, "approvals: notify task", "request", x.r.ID, "err", err)
+		for _, n := range x.notices {
+			if err := s.notifier.Notify(ctx, n); err != nil {
+				s.log.WarnContext(ctx, "approvals: notice not posted yet; it is retried", "request", x.r.ID, "reason", n.Reason, "err", err)
+				continue
 			}
-		}
-		for reason, who := range x.notifyUpd {
-			if err := s.notifier.ApprovalUpdate(ctx, x.r.OrgID, x.r.ID, dedupe(who), reason); err != nil {
-				s.log.WarnContext(ctx, "approvals: notify update", "request", x.r.ID, "err", err)
-			}
+			s.posted.add(n.ID)
 		}
 	}
 	if s.observer != nil {

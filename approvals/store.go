@@ -51,6 +51,12 @@ type Store interface {
 	// OpenTasksOf returns the pending and waiting tasks of a person.
 	OpenTasksOf(ctx context.Context, orgID, userID string) ([]Task, error)
 
+	// Notices returns notices written before the given time and not yet
+	// deleted, oldest first.
+	Notices(ctx context.Context, before time.Time, limit int) ([]Notice, error)
+	// DeleteNotices forgets posted notices; unknown ids are ignored.
+	DeleteNotices(ctx context.Context, ids []string) error
+
 	PutDelegation(ctx context.Context, d Delegation) error
 	DeleteDelegation(ctx context.Context, orgID, userID, id string) error
 	Delegations(ctx context.Context, orgID, userID string) ([]Delegation, error)
@@ -78,4 +84,6 @@ type Tx interface {
 	SaveOutcome(ctx context.Context, orgID, actorID string, o Outcome, at time.Time) error
 	// ActiveDelegate returns who receives userID's new tasks at time at, or "".
 	ActiveDelegate(ctx context.Context, orgID, userID string, at time.Time) (string, error)
+	// AddNotices writes notices to the outbox with the action.
+	AddNotices(ctx context.Context, ns ...Notice) error
 }

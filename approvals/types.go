@@ -219,15 +219,28 @@ type Authorizer interface {
 }
 
 // Notifier tells people; the lead wires it to the IM approvals bot, which
-// sends a message card with approve and reject actions for tasks. Errors are
-// logged, never fail the action (the database already holds the task).
+// sends a message card with approve and reject actions for tasks. Notices are
+// written in the action's transaction (an outbox) and posted after it
+// commits; one that was not posted — the process died, chat was down — is
+// posted again later (Service.SweepNotices), so Notify must be idempotent per
+// notice: posting the same Notice.ID again posts nothing new.
 type Notifier interface {
-	// ApprovalTask: new tasks for assignees (urge and remind resend it, with
-	// reason "urge" or "remind"; new tasks have reason "assigned").
-	ApprovalTask(ctx context.Context, orgID, requestID string, assignees []string, reason string) error
-	// ApprovalUpdate: the request changed status or was copied to
-	// recipients (reason "cc", "approved", "rejected", "withdrawn", "returned").
-	ApprovalUpdate(ctx context.Context, orgID, requestID string, recipients []string, reason string) error
+	Notify(ctx context.Context, n Notice) error
+}
+
+// Notice is what the approvals bot owes people after an action.
+type Notice struct {
+	ID        string // also the message's idempotency key
+	OrgID     string
+	RequestID string
+	// Task: new tasks for the recipients (reason "assigned"; urge and
+	// remind resend it with reason "urge" or "remind"). Otherwise an update:
+	// the request changed status or was copied to the recipients (reason
+	// "cc", "approved", "rejected", "withdrawn", "returned").
+	Task       bool
+	Reason     string
+	Recipients []string
+	CreatedAt  time.Time
 }
 
 // Event subjects published on the bus after commit.

@@ -587,3 +587,66 @@ func (t *storeTx) ActiveDelegate(ctx context.Context, orgID, userID string, at t
 	}
 	return d, core.Wrap(err, "read delegation")
 }
+
+// ---- the notice outbox ----
+
+func (t *storeTx) AddNotices(ctx context.Context, ns ...approvals.Notice) error {
+	for _, n := range ns {
+		task := 0
+		if n.Task {
+			task = 1
+		}
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO approval_notices (id, org_id, request_id, task, reason, recipients, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			n.ID, n.OrgID, n.RequestID, task, n.Reason, mustJSON(n.Recipients), ms(n.CreatedAt)); err != nil {
+			return core.Wrap(err, "queue notice")
+		}
+	}
+	return nil
+}
+
+func (s *Store) Notices(ctx context.Context, before time.Time, limit int) ([]approvals.Notice, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, org_id, request_id, task, reason, recipients, created_at FROM approval_notices
+		WHERE created_at < ? ORDER BY created_at, id LIMIT ?`, ms(before), limit)
+	if err != nil {
+		return nil, core.Wrap(err, "notices")
+	}
+	defer rows.Close()
+	var out []approvals.Notice
+	for rows.Next() {
+		var n approvals.Notice
+		var task int
+		var recipients string
+		var at int64
+		if err := rows.Scan(&n.ID, &n.OrgID, &n.RequestID, &task, &n.Reason, &recipients, &at); err != nil {
+			return nil, core.Wrap(err, "notices")
+		}
+		if err := json.Unmarshal([]byte(recipients), &n.Recipients); err != nil {
+			return nil, core.Wrap(err, "notice recipients")
+		}
+		n.Task, n.CreatedAt = task == 1, tm(at)
+		out = append(out, n)
+	}
+	return out, core.Wrap(rows.Err(), "notices")
+}
+
+// DeleteNotices deletes in chunks of 256, 128 … 1 ids, each one statement,
+// so a few statement texts serve every count (prepared statements are kept
+// per text).
+func (s *Store) DeleteNotices(ctx context.Context, ids []string) error {
+	for len(ids) > 0 {
+		n := 256
+		for n > len(ids) {
+			n /= 2
+		}
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM approval_notices WHERE id IN (`+marks+`)`, args...); err != nil {
+			return core.Wrap(err, "delete notices")
+		}
+		ids = ids[n:]
+	}
+	return nil
+}

@@ -180,6 +180,7 @@ func (a *App) wireApprovals(ctx context.Context, c *coreParts, ar *areas) error 
 	svc, err := approvals.New(approvals.Options{
 		Store: approvalstore.New(a.db), Directory: ar.org, Authorizer: c.authz, Notifier: approvalNotices{a.bots},
 		Bus: c.bus, Audit: c.audit, Clock: core.SystemClock{}, Logger: a.log, Observer: a.metrics,
+		NoticeRetryAfter: time.Duration(a.cfg.Approvals.NoticeRetryAfter),
 	})
 	if err != nil {
 		return fmt.Errorf("approvals: %w", err)
@@ -198,6 +199,13 @@ func (a *App) wireApprovals(ctx context.Context, c *coreParts, ar *areas) error 
 		every(ctx, time.Minute, func() {
 			if _, err := svc.Tick(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				a.log.Warn("approval reminders failed", "err", err)
+			}
+		})
+	})
+	a.goBackground("approval notices", func(ctx context.Context) {
+		every(ctx, time.Second, func() {
+			if _, err := svc.SweepNotices(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("approval notices: some not posted yet", "err", err)
 			}
 		})
 	})

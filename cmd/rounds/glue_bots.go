@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/roundshq/rounds/approvals"
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/authz"
 	"github.com/roundshq/rounds/core/identity"
@@ -140,23 +141,16 @@ var approvalReasons = map[string]string{
 	"cc": "抄送给你的审批", "approved": "你的审批已通过", "rejected": "你的审批被驳回", "withdrawn": "审批已撤回", "returned": "审批被退回",
 }
 
-func (n approvalNotices) ApprovalTask(ctx context.Context, orgID, requestID string, assignees []string, reason string) error {
-	return n.post(ctx, orgID, requestID, assignees, reason)
-}
-
-func (n approvalNotices) ApprovalUpdate(ctx context.Context, orgID, requestID string, recipients []string, reason string) error {
-	return n.post(ctx, orgID, requestID, recipients, reason)
-}
-
-func (n approvalNotices) post(ctx context.Context, orgID, requestID string, to []string, reason string) error {
-	summary := approvalReasons[reason]
+func (n approvalNotices) Notify(ctx context.Context, x approvals.Notice) error {
+	summary := approvalReasons[x.Reason]
 	if summary == "" {
 		summary = "审批有更新"
 	}
-	b, _ := json.Marshal(approvalCard{Type: "approval", RequestID: requestID, Reason: reason, Summary: summary})
-	// The approvals service notifies once, from the node that acted; the
-	// same person may rightly get a second task of one request (after a
-	// resubmission), so every notice is its own message.
-	clientID := "approval:" + core.NewID() // client ids are at most 64 characters
-	return n.bots.tell(ctx, orgID, approvalsBot, to, clientID, im.KindCard, func(string) string { return string(b) })
+	b, _ := json.Marshal(approvalCard{Type: "approval", RequestID: x.RequestID, Reason: x.Reason, Summary: summary})
+	// The notice's id keys the message: posting the notice again (a sweep
+	// after a crash, another node) finds the message already there. The
+	// same person may rightly get a second task card of one request (after
+	// a resubmission): that is another notice.
+	clientID := "approval:" + x.ID // client ids are at most 64 characters
+	return n.bots.tell(ctx, x.OrgID, approvalsBot, x.Recipients, clientID, im.KindCard, func(string) string { return string(b) })
 }

@@ -35,6 +35,7 @@ type Config struct {
 	Search      Search      `yaml:"search" doc:"Message search. Bleve under data_dir unless elasticsearch.addresses is set."`
 	Identity    Identity    `yaml:"identity" doc:"Sign-in, sessions and lockout."`
 	IM          IM          `yaml:"im" doc:"Chat."`
+	Approvals   Approvals   `yaml:"approvals" doc:"Approval flows."`
 	Marketplace Marketplace `yaml:"marketplace" doc:"The app center."`
 	Tracing     Tracing     `yaml:"tracing" doc:"OpenTelemetry traces sent to a collector on the hospital network. Off unless otlp_endpoint is set."`
 }
@@ -125,6 +126,11 @@ type Identity struct {
 	SecureCookies    bool     `yaml:"secure_cookies" doc:"Mark cookies Secure even without built-in TLS (set it behind an HTTPS proxy)."`
 }
 
+// Approvals configures approval flows.
+type Approvals struct {
+	NoticeRetryAfter Duration `yaml:"notice_retry_after" doc:"How long an approval card or notice that was not posted to chat after its action (the node stopped, chat refused) waits in the outbox before any node posts it again. Posting twice never makes two messages."`
+}
+
 // IM configures chat.
 type IM struct {
 	RecallWindow Duration `yaml:"recall_window" doc:"How long a sender may recall their own message."`
@@ -145,8 +151,9 @@ func Default() Config {
 			SessionLifetime: Duration(30 * 24 * time.Hour), IdleTimeout: Duration(12 * time.Hour),
 			LockoutThreshold: 5, LockoutDuration: Duration(15 * time.Minute), IPAttempts: 30, IPWindow: Duration(5 * time.Minute),
 		},
-		IM:      IM{RecallWindow: Duration(24 * time.Hour), ResumeWindow: Duration(7 * 24 * time.Hour)},
-		Tracing: Tracing{SampleRatio: 0.1, ServiceName: "rounds"},
+		IM:        IM{RecallWindow: Duration(24 * time.Hour), ResumeWindow: Duration(7 * 24 * time.Hour)},
+		Approvals: Approvals{NoticeRetryAfter: Duration(time.Minute)},
+		Tracing:   Tracing{SampleRatio: 0.1, ServiceName: "rounds"},
 	}
 }
 
@@ -436,7 +443,8 @@ func (c Config) Validate() Problems {
 		k string
 		v Duration
 	}{{"identity.session_lifetime", c.Identity.SessionLifetime}, {"identity.idle_timeout", c.Identity.IdleTimeout},
-		{"identity.lockout_duration", c.Identity.LockoutDuration}, {"identity.ip_window", c.Identity.IPWindow}, {"im.recall_window", c.IM.RecallWindow}} {
+		{"identity.lockout_duration", c.Identity.LockoutDuration}, {"identity.ip_window", c.Identity.IPWindow}, {"im.recall_window", c.IM.RecallWindow},
+		{"approvals.notice_retry_after", c.Approvals.NoticeRetryAfter}} {
 		if d.v <= 0 {
 			add(d.k, "must be positive")
 		}

@@ -78,11 +78,9 @@ var jcyyDepts = []deptSpec{
 	{"医务处/胸痛中心", team, 0, "主任", ""},
 	{"护理部", office, 8, "主任", "护理部主任"},
 	{"信息中心", office, 8, "主任", "信息中心主任"},
-	{"院办", office, 4, "主任", "院办主任"},
 	{"人事处", office, 8, "处长", "人事处处长"},
 	{"财务处", office, 8, "处长", "财务处处长"},
 	{"总务处", office, 8, "处长", ""},
-	{"设备科", office, 5, "科长", "设备科科长"},
 	{"内科", group, 1, "大内科主任", ""},
 	{"内科/心内科", clinic, 12, "科主任", ""},
 	{"内科/心内科/心内一病区", ward, 30, "护士长", ""},
@@ -103,6 +101,9 @@ var jcyyDepts = []deptSpec{
 	{"妇产科/产科病区", ward, 30, "护士长", ""},
 	{"放射科", tech, 14, "科主任", ""},
 	{"检验科", tech, 14, "科主任", ""},
+	// Added later; at the end so earlier staff keep their employee numbers.
+	{"院办", office, 4, "主任", "院办主任"},
+	{"设备科", office, 5, "科长", "设备科科长"},
 }
 
 var qsxyDepts = []deptSpec{

@@ -2,6 +2,7 @@ package durability_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -22,7 +23,9 @@ func TestApprovalsSurviveSIGKILL(t *testing.T) {
 			if !ok {
 				t.Skip("ROUNDS_TEST_POSTGRES is not set")
 			}
-			approvalsDurability(t, newServer(t, bin, env(t)...), cycles)
+			// Notices left unposted by a kill are posted again after 2 s
+			// (the default minute would make the test wait).
+			approvalsDurability(t, newServer(t, bin, append(env(t), "ROUNDS_APPROVALS_NOTICE_RETRY_AFTER=2s")...), cycles)
 		})
 	}
 }
@@ -54,7 +57,9 @@ type outcome struct {
 // approves each, every action with an action id, retried with the same id
 // until acknowledged while the server is killed. Afterwards every
 // acknowledged submit is one request, approved once, and there are no
-// others.
+// others; and each request's chat cards reached both of them exactly once —
+// the task card the head nurse, the approved card the nurse — although the
+// server was killed between committing actions and posting their cards.
 func approvalsDurability(t *testing.T, srv *server, cycles int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -217,4 +222,64 @@ func approvalsDurability(t *testing.T, srv *server, cycles int) {
 	}
 	t.Logf("%d kills in %s: %d requests submitted and approved (%.0f/s), %d approvals answered as replays",
 		cycles, elapsed.Round(time.Millisecond), len(submitted), float64(len(submitted))/elapsed.Seconds(), replays.Load())
+
+	// The cards: posted after each commit, or by a later sweep when a kill
+	// came in between; never twice.
+	want := func(cards map[string]int, reason string) (missing, doubled []string) {
+		for rid := range byRequest {
+			switch n := cards[rid+"/"+reason]; {
+			case n == 0:
+				missing = append(missing, rid)
+			case n > 1:
+				doubled = append(doubled, fmt.Sprintf("%s ×%d", rid, n))
+			}
+		}
+		return missing, doubled
+	}
+	var headMissing, nurseMissing, headDoubled, nurseDoubled []string
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
+		headMissing, headDoubled = want(approvalCards(ctx, t, c, head), "assigned")
+		nurseMissing, nurseDoubled = want(approvalCards(ctx, t, c, nurse), "approved")
+		if len(headMissing)+len(nurseMissing) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(headMissing)+len(nurseMissing)+len(headDoubled)+len(nurseDoubled) > 0 {
+		t.Errorf("task cards missing for %d requests %v, doubled %v; approved cards missing for %d %v, doubled %v",
+			len(headMissing), headMissing, headDoubled, len(nurseMissing), nurseMissing, nurseDoubled)
+	}
+	t.Logf("cards: %d task cards to the head nurse and %d approved cards to the nurse, none missing or doubled", len(byRequest), len(byRequest))
+}
+
+// approvalCards counts the approval cards a person received in chat, by
+// request id and reason ("<request>/<reason>").
+func approvalCards(ctx context.Context, t *testing.T, c *client.Client, token string) map[string]int {
+	t.Helper()
+	var convs struct {
+		Items []client.Conversation `json:"items"`
+	}
+	if err := c.Do(ctx, token, "GET", "/api/v1/im/conversations?limit=200", nil, &convs); err != nil {
+		t.Fatalf("conversations: %v", err)
+	}
+	out := map[string]int{}
+	for _, conv := range convs.Items {
+		if conv.Kind != "direct" {
+			continue
+		}
+		msgs, err := c.History(ctx, token, conv.ID)
+		if err != nil {
+			t.Fatalf("history of %s: %v", conv.ID, err)
+		}
+		for _, m := range msgs {
+			var card struct {
+				Type      string `json:"type"`
+				RequestID string `json:"request_id"`
+				Reason    string `json:"reason"`
+			}
+			if json.Unmarshal([]byte(m.Text), &card) == nil && card.Type == "approval" {
+				out[card.RequestID+"/"+card.Reason]++
+			}
+		}
+	}
+	return out
 }

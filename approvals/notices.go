@@ -1,0 +1,86 @@
+package approvals
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// The notice outbox. An action writes its notices in its own transaction
+// and after commit posts them at once (Service.after); posted ones are
+// forgotten in batches by SweepNotices, which also posts again any notice
+// still in the outbox after NoticeRetryAfter — the node died between commit
+// and posting, or chat refused. The Notifier makes a second post of the same
+// notice a no-op, so a notice is posted exactly once per recipient.
+
+// postedNotices are ids posted on this node and not yet deleted.
+type postedNotices struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (p *postedNotices) add(id string) {
+	p.mu.Lock()
+	p.ids = append(p.ids, id)
+	p.mu.Unlock()
+}
+
+func (p *postedNotices) take() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids := p.ids
+	p.ids = nil
+	return ids
+}
+
+// sweepBatch is how many left-over notices one query returns; a sweep takes
+// batches until none is left or maxSweep were posted (the next sweep goes
+// on).
+const (
+	sweepBatch = 200
+	maxSweep   = 5000
+)
+
+// SweepNotices forgets the notices this node posted and posts again the
+// ones left over (by any node) for longer than NoticeRetryAfter. It returns
+// how many it posted again. The lead runs it every second, so the outbox
+// holds about a second of posted notices: after a crash that is what is
+// posted again (as no-ops) before the notices that really were not.
+func (s *Service) SweepNotices(ctx context.Context) (int, error) {
+	if s.notifier == nil {
+		return 0, nil
+	}
+	var errs []error
+	if ids := s.posted.take(); len(ids) > 0 {
+		if err := s.store.DeleteNotices(ctx, ids); err != nil {
+			// Posted already: left in the outbox they are posted again as
+			// no-ops later, then deleted.
+			errs = append(errs, err)
+		}
+	}
+	reposted := 0
+	for reposted < maxSweep {
+		old, err := s.store.Notices(ctx, s.clock.Now().Add(-s.noticeRetry), sweepBatch)
+		if err != nil {
+			return reposted, errors.Join(append(errs, err)...)
+		}
+		var done []string
+		for _, n := range old {
+			if err := s.notifier.Notify(ctx, n); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			done = append(done, n.ID)
+		}
+		if len(done) > 0 {
+			if err := s.store.DeleteNotices(ctx, done); err != nil {
+				return reposted, errors.Join(append(errs, err)...)
+			}
+		}
+		reposted += len(done)
+		if len(old) < sweepBatch || len(done) < len(old) {
+			break // none left, or chat refuses: try again next sweep
+		}
+	}
+	return reposted, errors.Join(errs...)
+}

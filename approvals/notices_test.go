@@ -1,0 +1,93 @@
+package approvals_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/roundshq/rounds/approvals"
+	"github.com/roundshq/rounds/core"
+)
+
+func (e *env) outbox() []approvals.Notice {
+	e.t.Helper()
+	ns, err := e.store.Notices(context.Background(), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ns
+}
+
+func (e *env) setChat(err error) {
+	e.notes.mu.Lock()
+	e.notes.down = err
+	e.notes.mu.Unlock()
+}
+
+func TestNoticesArePostedOnceAndForgotten(t *testing.T) {
+	e := newEnv(t)
+	threeSteps(e)
+	req := e.submit(nurse, "t", map[string]any{})
+	if got := e.notes.find("task", "assigned"); len(got) != 1 || got[0].request != req || !slices.Equal(got[0].who, []string{wardHead}) {
+		t.Fatalf("task notices = %+v", got)
+	}
+	if ns := e.outbox(); len(ns) != 1 || !ns[0].Task || ns[0].Reason != "assigned" {
+		t.Fatalf("outbox before the sweep = %+v", ns)
+	}
+	n, err := e.svc.SweepNotices(context.Background())
+	if err != nil || n != 0 {
+		t.Fatalf("sweep: posted again %d, %v", n, err)
+	}
+	if ns := e.outbox(); len(ns) != 0 {
+		t.Fatalf("outbox after the sweep = %+v", ns)
+	}
+	e.clock.Add(time.Hour)
+	if n, err := e.svc.SweepNotices(context.Background()); err != nil || n != 0 {
+		t.Fatalf("a later sweep posted %d again, %v", n, err)
+	}
+	for id, k := range e.notes.ids {
+		if k != 1 {
+			t.Fatalf("notice %s posted %d times", id, k)
+		}
+	}
+}
+
+func TestNoticeNotPostedIsPostedLater(t *testing.T) {
+	e := newEnv(t)
+	threeSteps(e)
+	e.setChat(core.Errorf(core.EUnavailable, "chat is down"))
+	req := e.submit(nurse, "t", map[string]any{}) // the action itself succeeds
+	if e.status(req) != approvals.StatusPending || len(e.notes.find("task", "assigned")) != 0 {
+		t.Fatalf("status %s, notices %+v", e.status(req), e.notes.notes)
+	}
+	e.setChat(nil)
+	// Too young: the node that wrote it may still be posting it.
+	if n, err := e.svc.SweepNotices(context.Background()); err != nil || n != 0 {
+		t.Fatalf("young notice posted by the sweep: %d, %v", n, err)
+	}
+	e.clock.Add(approvals.DefaultNoticeRetryAfter + time.Second)
+	n, err := e.svc.SweepNotices(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("sweep posted %d, %v; want 1", n, err)
+	}
+	if got := e.notes.find("task", "assigned"); len(got) != 1 || got[0].request != req || !slices.Equal(got[0].who, []string{wardHead}) {
+		t.Fatalf("task notices = %+v", got)
+	}
+	if ns := e.outbox(); len(ns) != 0 {
+		t.Fatalf("outbox after posting = %+v", ns)
+	}
+}
+
+func TestFailedActionLeavesNoNotice(t *testing.T) {
+	e := newEnv(t)
+	threeSteps(e)
+	req := e.submit(nurse, "t", map[string]any{})
+	before := len(e.outbox())
+	// doctor2 is no assignee: refused, nothing written.
+	_, err := e.svc.Approve(as(doctor2), req, approvals.ActionInput{ActionID: aid()})
+	wantCode(t, err, core.EForbidden)
+	if after := len(e.outbox()); after != before {
+		t.Fatalf("outbox %d → %d after a refused action", before, after)
+	}
+}
