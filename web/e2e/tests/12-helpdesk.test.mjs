@@ -1,0 +1,288 @@
+// The IT 报修 (helpdesk) app, from the signed catalog web/e2e/make-catalog
+// builds out of plugins/apps/helpdesk: the hospital's admin installs it
+// through the consent screen and names the IT engineer the app assigns
+// tickets to (its required `engineers` setting); a nurse opens it in the app
+// center and files a ticket from its form (a blank description is refused
+// and files nothing); the engineer, opening the same app, finds the ticket
+// on his desk, takes it and resolves it; the nurse sees the new status on
+// her page and rates the fix, which closes the ticket and takes it off the
+// engineer's desk. Desktop and 390 px screenshots.
+//
+// Two parts of the brief are written down as TODO tests because the server
+// cannot do them yet (see their comments): the nurse being told of each
+// status change in chat, and filing a ticket with /it in chat.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
+
+let browser;
+let skip = '';
+let password = '';
+let admin; let nurse; // demo logins
+let engineer; // {id, name, login, password}: an engineer of the IT centre
+let org = '';
+const publisherKey = process.env.ROUNDS_E2E_PUBLISHER_KEY || '';
+const description = '心内一病区护士站打印机卡纸，打不出医嘱单 ' + Date.now();
+let ticket = 0; // the number the nurse's ticket got
+
+/** fetch from inside a signed-in page, with the CSRF header. */
+function apiIn(page, method, path, body) {
+  return page.evaluate(async ([method, path, body]) => {
+    const csrf = (document.cookie.split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rounds_csrf') || [])[1] || '';
+    const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }, [method, path, body]);
+}
+
+/** Opens the helpdesk in the app center (a rail tab on a desktop, under "more" on a phone); returns the frame. */
+async function openHelpdesk(page, vp = DESKTOP) {
+  if (vp === PHONE) {
+    await page.getByTestId('more-tab').click();
+    await page.getByTestId('more-menu').locator('[data-tab=apps]').click();
+  } else {
+    await page.locator('.rail-tab[data-tab=apps]').click();
+  }
+  await page.locator('.app-tile[data-app=helpdesk]').click({ timeout: 30000 });
+  const frame = page.getByTestId('app-frame');
+  await frame.waitFor();
+  assert.equal(await frame.getAttribute('sandbox'), 'allow-scripts allow-forms');
+  assert.match(await frame.getAttribute('src'), /^\/plugins\/helpdesk\/ui\/mine$/);
+  const inside = page.frameLocator('[data-testid=app-frame]');
+  // The page has loaded its tickets (or said it has none).
+  await inside.locator('[data-testid=my-tickets] li').first().waitFor();
+  return inside;
+}
+
+/** The page inside the frame is no wider than the frame. */
+async function fitsFrame(page) {
+  const f = page.frames().find((x) => x !== page.mainFrame());
+  return f.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+}
+
+before(async () => {
+  if (!(await hasRoute('POST', '/api/v1/sessions'))) { skip = 'the server does not serve sign-in yet'; return; }
+  if (!(await hasRoute('GET', '/api/v1/me/apps'))) { skip = 'the server does not serve the app center yet'; return; }
+  if (!publisherKey) { skip = 'no signed catalog: run through web/e2e/run (ROUNDS_E2E_PUBLISHER_KEY)'; return; }
+  const d = demo();
+  password = d.password;
+  admin = d.logins.find((l) => /org_admin/.test(l.role) && l.login.startsWith('jcyy.'));
+  nurse = d.logins.find((l) => /护士 /.test(l.role + ' ') && /\(staff\)/.test(l.role) && l.login.startsWith('jcyy.'));
+  if (!admin || !nurse) { skip = 'the server printed no org admin or nurse account'; return; }
+  browser = await launch();
+
+  // The IT centre's engineer: the admin finds him in the org chart and, as
+  // IT does for a newcomer, sets his password (only the printed demo
+  // accounts have one).
+  const { page, context } = await newPage(browser, DESKTOP);
+  await signIn(page, admin.login, password);
+  org = (await apiIn(page, 'GET', '/api/v1/me')).body.org_id;
+  const flat = [];
+  const walk = (d, path) => { flat.push({ ...d, path: path + d.name }); for (const c of d.children || []) walk(c, path + d.name + '/'); };
+  for (const d of (await apiIn(page, 'GET', `/api/v1/orgs/${org}/departments`)).body.items) walk(d, '');
+  const it = flat.find((d) => /\/信息中心$/.test(d.path));
+  if (!it) { skip = 'the demo hospital has no 信息中心'; await context.close(); return; }
+  const members = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/departments/${it.id}/members?limit=200`)).body.items;
+  const eng = members.find((m) => m.position === '工程师' && !d.logins.some((l) => l.role.startsWith(m.name + ' ')));
+  if (!eng) { skip = 'the 信息中心 has no 工程师'; await context.close(); return; }
+  const card = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/staff/${eng.id}`)).body;
+  engineer = { id: eng.id, name: eng.name, login: card.login, password: 'it-desk-e2e-' + Date.now() };
+  const r = await apiIn(page, 'PUT', `/api/v1/users/${eng.id}/password`, { password: engineer.password });
+  assert.equal(r.status, 204, JSON.stringify(r.body));
+  await context.close();
+});
+after(async () => { await browser?.close(); });
+
+test('admin: installs IT 报修 from the catalog, consenting to its scopes, with the IT engineer', async (t) => {
+  if (skip) return t.skip(skip);
+  const { page, context } = await newPage(browser, DESKTOP);
+  await signIn(page, admin.login, password);
+  await page.locator('.rail-tab[data-tab=admin]').click();
+  await page.locator('.adm-tab[data-tab=apps]').click();
+  // Trust the publisher unless an earlier test of this run already has.
+  const keys = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/marketplace/keys`)).body.items || [];
+  if (!keys.some((k) => k.public_key === publisherKey)) {
+    await page.getByTestId('key-name').fill('江城医疗软件');
+    await page.getByTestId('key-value').fill(publisherKey);
+    await page.getByTestId('key-add').click();
+    await page.locator('.adm-keys li').first().waitFor();
+  }
+
+  const card = page.locator('.adm-app[data-app=helpdesk]');
+  await card.waitFor();
+  const text = await card.textContent();
+  assert.match(text, /IT 报修/);
+  assert.match(text, /江城医疗软件 · 信息化/);
+  assert.match(text, /信息中心工程师/);
+  assert.match(text, /以机器人发消息.*im:send.*提供页面和接口.*http:routes/s);
+  const img = card.locator('img.adm-shot');
+  await img.waitFor();
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
+  await card.scrollIntoViewIfNeeded();
+  await shot(page, 'helpdesk-catalog-desktop');
+
+  await page.getByTestId('install-helpdesk-0.1.0').click();
+  const consent = page.getByTestId('consent');
+  await consent.waitFor();
+  assert.match(await consent.textContent(), /以机器人发消息.*提供页面和接口/s);
+  // The engineers setting is required: the form will not go without it.
+  await page.getByTestId('consent-install').click();
+  assert.equal(await consent.locator('#cs-set-engineers').evaluate((el) => el.validity.valueMissing), true);
+  await consent.locator('#cs-set-engineers').fill(engineer.id);
+  assert.ok(await consent.locator('#cs-enable').isChecked(), 'installed apps start enabled unless the admin says not to');
+  await shot(page, 'helpdesk-consent-desktop');
+  await page.getByTestId('consent-install').click();
+  await consent.waitFor({ state: 'detached', timeout: 60000 });
+  const row = page.locator('.adm-install[data-app=helpdesk]');
+  await row.waitFor();
+  await page.waitForFunction(() => /已启用/.test(document.querySelector('.adm-install[data-app=helpdesk] [data-testid=install-state]')?.textContent || ''), null, { timeout: 60000 });
+  const inst = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/marketplace/installs`)).body.items.find((i) => i.app_id === 'helpdesk');
+  assert.deepEqual(inst.current.grants, [{ scope: 'im:send' }, { scope: 'http:routes' }]);
+  assert.equal(inst.current.settings.engineers, engineer.id);
+  await row.scrollIntoViewIfNeeded();
+  await shot(page, 'helpdesk-installed-desktop');
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('a nurse files a ticket from the form; the engineer takes and resolves it; she sees it and rates it', async (t) => {
+  if (skip) return t.skip(skip);
+  const N = await newPage(browser, DESKTOP);
+  await signIn(N.page, nurse.login, password);
+  let inside = await openHelpdesk(N.page);
+  // A nurse files tickets; the IT desk is not hers.
+  assert.equal(await inside.getByTestId('desk').isVisible(), false);
+  assert.match(await inside.locator('h1').textContent(), /IT 报修/);
+
+  // A description of blanks is refused by the app and files nothing.
+  const before = await inside.locator('[data-testid=my-tickets] li[data-ticket]').count();
+  await inside.getByLabel('问题描述').fill('   ');
+  await inside.getByRole('button', { name: '提交报修' }).click();
+  await inside.locator('#msg.error').waitFor();
+  assert.equal(await inside.locator('#msg').textContent(), '报修失败：请先写下问题描述');
+  assert.equal(await inside.locator('[data-testid=my-tickets] li[data-ticket]').count(), before);
+
+  // The form: a category (its SLA shown) and what is wrong, where.
+  await inside.getByLabel('分类').selectOption('打印机');
+  assert.match(await inside.locator('#sla').textContent(), /响应时限 30 分钟，解决时限 8 小时/);
+  await inside.getByLabel('问题描述').fill(description);
+  await inside.getByRole('button', { name: '提交报修' }).click();
+  await inside.locator('#msg').filter({ hasText: /已受理报修 #\d+/ }).waitFor();
+  ticket = Number(/#(\d+)/.exec(await inside.locator('#msg').textContent())[1]);
+  const mine = inside.locator(`[data-testid=my-tickets] li[data-ticket="${ticket}"]`);
+  await mine.waitFor();
+  assert.match(await mine.textContent(), new RegExp(`#${ticket}打印机已分派`));
+  assert.match(await mine.textContent(), new RegExp(description));
+  assert.match(await mine.textContent(), /应于 .* 前解决/);
+  assert.equal(await inside.getByLabel('问题描述').inputValue(), '', 'the form is cleared for the next ticket');
+  await shot(N.page, 'helpdesk-filed-desktop');
+  assert.deepEqual(N.page.errors, []);
+
+  // The engineer opens the same app: his desk lists the ticket, assigned
+  // (round robin over one engineer: to him).
+  const E = await newPage(browser, DESKTOP);
+  await signIn(E.page, engineer.login, engineer.password);
+  const desk = await openHelpdesk(E.page);
+  await desk.getByTestId('desk').waitFor();
+  const item = desk.locator(`[data-testid=open-tickets] li[data-ticket="${ticket}"]`);
+  await item.waitFor();
+  assert.match(await item.textContent(), new RegExp(description));
+  assert.equal(await item.getByTestId('status').textContent(), '已分派');
+  assert.match(await item.textContent(), /应于 .* 前响应/);
+  await shot(E.page, 'helpdesk-desk-desktop');
+  await item.getByRole('button', { name: '接单处理' }).click();
+  await item.getByTestId('status').filter({ hasText: '处理中' }).waitFor();
+  assert.equal(await desk.locator('#msg').textContent(), `报修 #${ticket} 已改为「处理中」`);
+  assert.doesNotMatch(await item.textContent(), /前响应/, 'taking the ticket is its response');
+  await item.getByRole('button', { name: '已解决' }).click();
+  await item.getByTestId('status').filter({ hasText: '已解决' }).waitFor();
+  assert.match(await item.textContent(), /等待报修人评价/);
+  await shot(E.page, 'helpdesk-desk-resolved-desktop');
+  assert.deepEqual(E.page.errors, []);
+
+  // The nurse comes back to the app: resolved, and asked to rate it.
+  await N.page.reload();
+  inside = await openHelpdesk(N.page);
+  const resolved = inside.locator(`[data-testid=my-tickets] li[data-ticket="${ticket}"]`);
+  await resolved.getByTestId('status').filter({ hasText: '已解决' }).waitFor();
+  assert.match(await resolved.textContent(), /已于 .* 解决/);
+  const rate = resolved.getByTestId('rate');
+  await rate.locator('label', { hasText: '5 分' }).click();
+  await rate.getByLabel('评价内容').fill('来得很快，谢谢');
+  await shot(N.page, 'helpdesk-rate-desktop');
+  await rate.getByRole('button', { name: '提交评价' }).click();
+  await resolved.getByTestId('status').filter({ hasText: '已关闭' }).waitFor();
+  assert.equal(await inside.locator('#msg').textContent(), `已评价报修 #${ticket}：5 分，谢谢！`);
+  assert.match(await resolved.textContent(), /我的评价 ★★★★★ 5 分：来得很快，谢谢/);
+  assert.equal(await resolved.getByTestId('rate').count(), 0, 'a ticket is rated once');
+  await shot(N.page, 'helpdesk-rated-desktop');
+  assert.deepEqual(N.page.errors, []);
+  await N.context.close();
+
+  // A closed ticket leaves the engineer's desk.
+  await E.page.reload();
+  const desk2 = await openHelpdesk(E.page);
+  await desk2.getByTestId('desk').waitFor();
+  await desk2.locator('[data-testid=open-tickets] li').first().waitFor();
+  assert.equal(await desk2.locator(`[data-testid=open-tickets] li[data-ticket="${ticket}"]`).count(), 0);
+  await E.context.close();
+});
+
+test('the page on a phone (390 px): the nurse\'s tickets and the engineer\'s desk fit the screen', async (t) => {
+  if (skip) return t.skip(skip);
+  if (!ticket) return t.skip('no ticket was filed');
+  for (const [who, login, pass, name] of [['nurse', nurse.login, password, 'helpdesk-mine-phone'], ['engineer', engineer.login, engineer.password, 'helpdesk-desk-phone']]) {
+    const { page, context } = await newPage(browser, PHONE);
+    await signIn(page, login, pass);
+    const inside = await openHelpdesk(page, PHONE);
+    if (who === 'nurse') await inside.locator(`[data-testid=my-tickets] li[data-ticket="${ticket}"]`).waitFor();
+    else await inside.getByTestId('desk').waitFor();
+    const [scroll, client] = await fitsFrame(page);
+    assert.ok(scroll <= client, `the ${who}'s page is ${scroll}px wide in a ${client}px frame`);
+    await shot(page, name);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  }
+});
+
+// The app posts each status change to the ticket's conversation, or when
+// the ticket has none (a ticket from the form) to the IT group set in
+// `it_conversation`, @-naming the requester. Neither reaches the nurse: the
+// app's bot may post only where it is a member (im:send), nothing can make
+// an app's bot a member of a group (im's AddMembers takes current staff
+// only), and the app does not ask for im:direct to write to her directly.
+test('the nurse is told of the status change in chat', { todo: 'the helpdesk bot can reach no conversation the nurse is in (needs im:direct and a direct message to the requester)' }, async (t) => {
+  if (skip) return t.skip(skip);
+  if (!ticket) return t.skip('no ticket was filed');
+  const { page, context } = await newPage(browser, DESKTOP);
+  await signIn(page, nurse.login, password);
+  await page.goto('/#/chat');
+  const conv = page.locator('.conv-item', { hasText: `报修 #${ticket}` });
+  try {
+    await conv.first().waitFor({ timeout: 5000 });
+    await conv.first().click();
+    await page.locator('.msg-list .msg .text', { hasText: new RegExp(`报修 #${ticket} 状态: 已解决`) }).waitFor({ timeout: 5000 });
+  } finally {
+    await context.close();
+  }
+});
+
+// The app declares the /it command, but the chat does not hand slash
+// commands to apps: the web client sends "/it …" as a message and no server
+// route calls the plugin host's Command.
+test('a ticket filed with /it in chat', { todo: 'chat does not dispatch slash commands to apps (plugins.Host.Command has no caller but tests)' }, async (t) => {
+  if (skip) return t.skip(skip);
+  const { page, context } = await newPage(browser, DESKTOP);
+  try {
+    await signIn(page, nurse.login, password);
+    await page.goto('/#/directory/person/' + engineer.id);
+    await page.getByTestId('start-chat').click();
+    await page.waitForURL(/#\/chat\/[^/]+$/);
+    const text = '网络 心内一病区 3 床床旁电脑连不上 HIS ' + Date.now();
+    await page.getByTestId('composer').fill('/it ' + text);
+    await page.getByTestId('composer').press('Enter');
+    const inside = await openHelpdesk(page);
+    await inside.locator('[data-testid=my-tickets] li', { hasText: text }).waitFor({ timeout: 5000 });
+  } finally {
+    await context.close();
+  }
+});
