@@ -8,6 +8,8 @@ import (
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/identity"
+	"github.com/roundshq/rounds/core/sqldb"
+	"github.com/roundshq/rounds/core/sqldb/sqldbtest"
 )
 
 // listCounter counts the reads SessionActive makes.
@@ -158,6 +160,17 @@ func TestSessionActive(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCode(t, svc.SessionActive(ctx, nurse.ID, last.ID), core.EUnauthenticated)
+}
+
+// TestSessionActiveOnPostgres reruns TestSessionActive on PostgreSQL
+// (skipped without ROUNDS_TEST_POSTGRES), as TestServiceOnPostgres does for
+// the rest of the service.
+func TestSessionActiveOnPostgres(t *testing.T) {
+	sqldbtest.PostgresDSN(t)
+	saved := openDB
+	openDB = func(t testing.TB) *sqldb.DB { return sqldbtest.OpenPostgres(t, migrations...) }
+	t.Cleanup(func() { openDB = saved })
+	TestSessionActive(t)
 }
 
 // BenchmarkSessionActive: the cached answer is what every page-token call
