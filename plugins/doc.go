@@ -26,22 +26,33 @@
 // page token when it serves it: the frame's navigation is same-site, so it
 // is authenticated by the session as any request; plugins/httpapi then puts
 // <meta name="rounds-page-token" content="…"> at the top of the HTML
-// (Cache-Control: no-store). The page sends it as
-// "Authorization: Bearer <token>" to its own app's routes.
+// (Cache-Control: no-store), followed by a small helper script. The page
+// sends the token as "Authorization: Bearer <token>" to its own app's
+// routes.
 //
 // A page token (prefix PageTokenPrefix) is an HMAC-SHA256-signed statement
 // "person P of organisation O (session S) may call install I of app A until
-// T", T being PageTokenTTL (1 h) after the page was served. The key is kept
-// in Storage under the host's own namespace, so every node of a cluster
+// T", T being PageTokenTTL (1 h) after it was issued. The key is kept in
+// Storage under the host's own namespace, so every node of a cluster
 // accepts any node's tokens. It is accepted only under /plugins/{A}/ and
 // only for routes of install I (never a page, never another app; a
 // reinstalled app's old tokens stop); the route then runs exactly as for the
 // signed-in person (ResolveHTTP: the install's http:routes grant, the
 // manifest's routes, the app's own checks). /api/v1 never accepts it: it is
-// no identity token. A revocation of any of the person's sessions or tokens
-// (logout, password change, deactivation: identity.user.revoked on the bus)
-// ends the tokens issued before it (RevokeUser). A forged, expired, revoked
-// or other app's token is EUnauthenticated (401 "unauthenticated").
+// no identity token. It is accepted only while session S is active as
+// core/identity decides (Sessions, wired by UseSessions: its authentication
+// cache and the shared database), so a sign-out, password change or
+// deactivation ends it on every node, a restarted one included. A forged,
+// expired or other app's token, or one whose session has ended, is
+// EUnauthenticated (401 "unauthenticated").
+//
+// Renewal keeps a page open longer than the TTL signed in while its session
+// lives, with no code in the app: the answer to a call made past half the
+// token's life carries a fresh token (RenewDue, RenewPageToken; header
+// X-Rounds-Page-Token), and POST /plugins/{A}/@page-token renews an idle
+// page's. The helper script plugins/httpapi serves with every page adopts
+// fresh tokens and puts the newest on the page's own calls. The old token
+// stays valid until its expiry; none is issued for an ended session.
 //
 // CORS is answered only for these requests: a preflight from Origin "null"
 // for an app route (not a page), and responses to requests that present a

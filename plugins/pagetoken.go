@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/roundshq/rounds/core"
@@ -18,9 +19,21 @@ import (
 // an identity bearer token (which never has a dot).
 const PageTokenPrefix = "rpt1."
 
-// PageTokenTTL is how long a page token is accepted after the page was
-// served.
+// PageTokenTTL is how long a page token is accepted after it was issued
+// (with the page, or by a renewal).
 const PageTokenTTL = time.Hour
+
+// Sessions says whether the session, or API token, a page token was issued
+// under is still active. core/identity decides, from its authentication
+// cache and the database (identity.Service implements it); cmd/rounds
+// passes it to Host.UseSessions.
+type Sessions interface {
+	// SessionActive returns nil while sessionID (core.Actor.SessionID: a
+	// session's id or an API token's) is one of userID's active
+	// credentials, and EUnauthenticated once it has ended. It is asked on
+	// every page-token call, so it must answer from a cache.
+	SessionActive(ctx context.Context, userID, sessionID string) error
+}
 
 // hostNamespace is the Storage namespace of the host's own secrets. No
 // install id contains a dot, so no app can read or overwrite it.
@@ -43,15 +56,25 @@ type PageClaims struct {
 
 // pageTokens signs and checks page tokens with an HMAC key kept in Storage,
 // so every node of a cluster accepts the tokens any node issued.
+//
+// Revocation is not kept here: a token is accepted only while identity
+// says the session it names is active (sessions), which every node answers
+// from the shared database — a restarted node, or one that missed the
+// revocation event, included. The per-node list of revoked people kept
+// here before would add nothing: when the event arrives identity's cache
+// forgets the person at once, and when it is missed the list was as blind,
+// while identity's cached answer lasts AuthCacheTTL at most.
 type pageTokens struct {
-	storage Storage
-	now     func() time.Time
+	storage  Storage
+	now      func() time.Time
+	sessions atomic.Pointer[sessionsRef] // nil: no session check (tests)
 
 	mu       sync.Mutex
 	key      []byte
 	loadedAt time.Time
-	revoked  map[string]int64 // user id -> unix ms of the latest revocation heard
 }
+
+type sessionsRef struct{ Sessions }
 
 func (p *pageTokens) loadKey(ctx context.Context, force bool) ([]byte, error) {
 	p.mu.Lock()
@@ -132,58 +155,106 @@ func (p *pageTokens) check(ctx context.Context, tok string) (PageClaims, error) 
 	if err != nil || json.Unmarshal(b, &c) != nil || c.UserID == "" || c.InstallID == "" || c.AppID == "" {
 		return PageClaims{}, errBadPageToken
 	}
-	now := p.now().UnixMilli()
-	if now >= c.ExpiresAt {
+	if p.now().UnixMilli() >= c.ExpiresAt {
 		return PageClaims{}, core.Errorf(core.EUnauthenticated, "the page token has expired; reload the page")
 	}
-	p.mu.Lock()
-	at, revoked := p.revoked[c.UserID]
-	p.mu.Unlock()
-	if revoked && c.IssuedAt <= at {
-		return PageClaims{}, core.Errorf(core.EUnauthenticated, "the session has ended; sign in again")
+	if err := p.sessionActive(ctx, c); err != nil {
+		return PageClaims{}, err
 	}
 	return c, nil
 }
 
-func (p *pageTokens) revoke(userID string) {
-	now := p.now()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.revoked == nil {
-		p.revoked = map[string]int64{}
+// sessionActive asks identity whether the session the claims name is
+// still active. identity's own failures (its database down) pass through
+// with their code: they are no reason to tell the person to sign in again.
+func (p *pageTokens) sessionActive(ctx context.Context, c PageClaims) error {
+	s := p.sessions.Load()
+	if s == nil {
+		return nil
 	}
-	for u, at := range p.revoked { // tokens issued before then have expired anyway
-		if now.Sub(time.UnixMilli(at)) > PageTokenTTL {
-			delete(p.revoked, u)
-		}
+	if c.SessionID == "" {
+		return core.Errorf(core.EUnauthenticated, "the page token names no session; reload the page")
 	}
-	p.revoked[userID] = now.UnixMilli()
+	return s.SessionActive(ctx, c.UserID, c.SessionID)
 }
+
+// UseSessions makes every page token depend on the session it was issued
+// under: a token is accepted, and renewed, only while s says that session
+// (or API token) is active, so signing out, a password change or a
+// deactivation ends the person's page tokens on every node at once. Call it
+// once at start-up, before serving; without it (tests) only the signature
+// and the expiry are checked.
+func (h *Host) UseSessions(s Sessions) { h.tokens.sessions.Store(&sessionsRef{s}) }
 
 // IssuePageToken returns a token for the page of route the actor has just
 // been served: it lets that page call the same install's routes (never its
-// pages, never /api/v1) as the actor for PageTokenTTL.
+// pages, never /api/v1) as the actor for PageTokenTTL, and be renewed while
+// the actor's session lives (RenewPageToken).
 func (h *Host) IssuePageToken(ctx context.Context, actor core.Actor, route Route) (string, error) {
+	if h.tokens.sessions.Load() != nil && actor.SessionID == "" {
+		return "", core.Errorf(core.EUnauthenticated, "app pages open only in a signed-in session")
+	}
 	now := h.tokens.now()
 	return h.tokens.issue(ctx, PageClaims{UserID: actor.UserID, OrgID: actor.OrgID, SessionID: actor.SessionID,
 		InstallID: route.InstallID, AppID: route.AppID, IssuedAt: now.UnixMilli(), ExpiresAt: now.Add(PageTokenTTL).UnixMilli()})
 }
 
-// PageActor checks a page token presented for appID's routes and returns the
-// person it speaks for and the install it is bound to. A forged, expired,
-// revoked or other app's token is EUnauthenticated.
-func (h *Host) PageActor(ctx context.Context, token, appID string) (core.Actor, string, error) {
+// CheckPageToken checks a page token presented for appID's routes and
+// returns what it stands for. A forged, expired or other app's token, or
+// one whose session has ended, is EUnauthenticated.
+func (h *Host) CheckPageToken(ctx context.Context, token, appID string) (PageClaims, error) {
 	c, err := h.tokens.check(ctx, token)
+	if err != nil {
+		return PageClaims{}, err
+	}
+	if c.AppID != appID {
+		return PageClaims{}, core.Errorf(core.EUnauthenticated, "the page token is for another app")
+	}
+	return c, nil
+}
+
+// PageActor checks a page token presented for appID's routes and returns
+// the person it speaks for and the install it is bound to (CheckPageToken).
+func (h *Host) PageActor(ctx context.Context, token, appID string) (core.Actor, string, error) {
+	c, err := h.CheckPageToken(ctx, token, appID)
 	if err != nil {
 		return core.Actor{}, "", err
 	}
-	if c.AppID != appID {
-		return core.Actor{}, "", core.Errorf(core.EUnauthenticated, "the page token is for another app")
-	}
-	return core.Actor{UserID: c.UserID, OrgID: c.OrgID, Kind: core.ActorUser, SessionID: c.SessionID}, c.InstallID, nil
+	return c.Actor(), c.InstallID, nil
 }
 
-// RevokeUser ends the page tokens issued to a person until now: call it when
-// any of their sessions or tokens is revoked (logout, password change,
-// deactivation), on every node.
-func (h *Host) RevokeUser(userID string) { h.tokens.revoke(userID) }
+// Actor is the person a page token speaks for.
+func (c PageClaims) Actor() core.Actor {
+	return core.Actor{UserID: c.UserID, OrgID: c.OrgID, Kind: core.ActorUser, SessionID: c.SessionID}
+}
+
+// RenewDue reports whether a checked token is past half its life: a call
+// made with it is answered with a fresh one (plugins/httpapi), so a page in
+// use never reaches the expiry.
+func (h *Host) RenewDue(c PageClaims) bool {
+	return h.tokens.now().UnixMilli()-c.IssuedAt >= (c.ExpiresAt-c.IssuedAt)/2
+}
+
+// RenewPageToken issues a fresh token, good for PageTokenTTL from now, with
+// the binding of checked claims c (person, session, install, app). The old
+// token stays valid until its own expiry. It asks again whether the session
+// is active and whether the install still runs, so no token is issued for an
+// ended session or a removed install (EUnauthenticated).
+func (h *Host) RenewPageToken(ctx context.Context, c PageClaims) (string, PageClaims, error) {
+	now := h.tokens.now()
+	if now.UnixMilli() >= c.ExpiresAt {
+		return "", PageClaims{}, core.Errorf(core.EUnauthenticated, "the page token has expired; reload the page")
+	}
+	if err := h.tokens.sessionActive(ctx, c); err != nil {
+		return "", PageClaims{}, err
+	}
+	if r := h.runner(c.InstallID); r == nil || r.inst.AppID != c.AppID || r.inst.OrgID != c.OrgID {
+		return "", PageClaims{}, core.Errorf(core.EUnauthenticated, "the page token is for another install of the app; reload the page")
+	}
+	c.IssuedAt, c.ExpiresAt = now.UnixMilli(), now.Add(PageTokenTTL).UnixMilli()
+	tok, err := h.tokens.issue(ctx, c)
+	if err != nil {
+		return "", PageClaims{}, err
+	}
+	return tok, c, nil
+}

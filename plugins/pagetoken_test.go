@@ -182,17 +182,7 @@ func TestPageTokens(t *testing.T) {
 	}
 	clock.add(time.Minute)
 	refused("expired", do("POST", "/plugins/web-app/echo/7", "", asPage(tok)), "expired")
-
-	// Revocation (logout, password change, deactivation) ends the tokens
-	// issued before it; a page opened afterwards works again.
-	tok = openPage("web-app")
-	clock.add(time.Millisecond)
-	e.host.RevokeUser("nurse1")
-	refused("revoked", do("POST", "/plugins/web-app/echo/7", "", asPage(tok)), "sign in again")
-	clock.add(time.Millisecond)
-	if a := do("POST", "/plugins/web-app/echo/7", "", asPage(openPage("web-app"))); a.status != 201 {
-		t.Fatalf("after signing in again: %d %q", a.status, a.body)
-	}
+	// Ending the session ends its tokens: TestPageTokensFollowTheSession.
 }
 
 func TestInjectMeta(t *testing.T) {

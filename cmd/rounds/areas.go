@@ -137,11 +137,12 @@ func (a *App) wireApps(ctx context.Context, c *coreParts, ar *areas) error {
 	if err := (appHooks{host: host, im: ar.im, log: a.log}).subscribe(a, c.bus); err != nil {
 		return err
 	}
-	// App pages call their routes with a page token; a revocation (logout,
-	// password change, deactivation) on any node ends the person's tokens.
-	if _, err := c.bus.Subscribe(identity.RevokedSubject, func(e bus.Event) { host.RevokeUser(string(e.Data)) }); err != nil {
-		return err
-	}
+	// App pages call their routes with a page token, accepted (and renewed)
+	// only while identity says the session it was issued under is active:
+	// a sign-out, password change or deactivation ends the person's pages on
+	// every node, a restarted one or one that missed the revocation event
+	// included (identity answers from the shared database).
+	host.UseSessions(c.identity)
 	a.mux.Handle("/plugins/", pluginhttp.Handler(host, c.authn))
 	pluginhttp.Register(a.router, host, store, c.authz)
 

@@ -832,6 +832,90 @@ func (s *Service) checkCached(ctx context.Context, h string, e cacheEntry, now t
 	return e.actor, nil
 }
 
+// SessionActive returns nil while sessionID — a session's id, or an API
+// token's, as Authenticate puts it in core.Actor.SessionID — is one of
+// userID's active credentials: not revoked, not expired and, for a session,
+// not idle too long (an account is deactivated by revoking them all). Once
+// it has ended, or when it never was the user's, the answer is
+// EUnauthenticated. Other credentials that stand for a session (the app
+// host's page tokens) ask on every use, so a sign-out ends them on every
+// node, a restarted one included.
+//
+// It only reads: it records no activity, so it never keeps a session from
+// going idle. Answers are cached like Authenticate's (AuthCacheTTL) and
+// dropped with them when the user's credentials are revoked on this node
+// or, through UseBus, on any other.
+func (s *Service) SessionActive(ctx context.Context, userID, sessionID string) error {
+	if userID == "" || sessionID == "" {
+		return errSessionEnded()
+	}
+	now := s.clock.Now()
+	// Token hashes are hex: no hash is ever taken for this key.
+	key := "session:" + userID + "/" + sessionID
+	if s.cfg.AuthCacheTTL > 0 {
+		if e, ok := s.cache.get(key, now); ok {
+			return s.checkActive(e, now)
+		}
+	}
+	epoch := s.cache.epochNow()
+	e, err := s.loadActive(ctx, userID, sessionID, now)
+	if err != nil {
+		return err
+	}
+	e.loadedAt = now
+	if s.cfg.AuthCacheTTL > 0 {
+		s.cache.put(key, e, epoch)
+	}
+	return s.checkActive(e, now)
+}
+
+func errSessionEnded() error {
+	return core.Errorf(core.EUnauthenticated, "the session has ended; sign in again")
+}
+
+// loadActive finds sessionID among the user's open sessions, then among
+// their unrevoked tokens; neither is an entry marked ended (cached too: an
+// ended credential never comes back).
+func (s *Service) loadActive(ctx context.Context, userID, sessionID string, now time.Time) (cacheEntry, error) {
+	e := cacheEntry{actor: core.Actor{UserID: userID, SessionID: sessionID}}
+	sessions, err := s.store.ListSessions(ctx, userID, now)
+	if err != nil {
+		return cacheEntry{}, err
+	}
+	for _, x := range sessions {
+		if x.ID == sessionID {
+			e.expiresAt, e.lastSeen = x.ExpiresAt, x.LastSeenAt
+			return e, nil
+		}
+	}
+	tokens, err := s.store.ListTokens(ctx, userID)
+	if err != nil {
+		return cacheEntry{}, err
+	}
+	for _, t := range tokens {
+		if t.ID == sessionID {
+			e.isToken, e.expiresAt, e.lastSeen = true, t.ExpiresAt, t.LastUsedAt
+			return e, nil
+		}
+	}
+	e.ended = true
+	return e, nil
+}
+
+// checkActive applies the time limits checkCached applies, without the
+// touch.
+func (s *Service) checkActive(e cacheEntry, now time.Time) error {
+	switch {
+	case e.ended:
+		return errSessionEnded()
+	case !e.expiresAt.IsZero() && !now.Before(e.expiresAt):
+		return core.Errorf(core.EUnauthenticated, "the session or token has expired; sign in again")
+	case !e.isToken && !now.Before(e.lastSeen.Add(s.cfg.SessionIdle)):
+		return core.Errorf(core.EUnauthenticated, "the session was idle too long; sign in again")
+	}
+	return nil
+}
+
 // ---- cache ----
 
 type cacheEntry struct {
@@ -840,6 +924,8 @@ type cacheEntry struct {
 	expiresAt time.Time // zero: never
 	lastSeen  time.Time
 	loadedAt  time.Time
+	// ended marks a credential SessionActive found revoked or unknown.
+	ended bool
 }
 
 // authCache remembers recently checked tokens by hash. Entries live for

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/httpapi"
@@ -37,8 +38,23 @@ var dropHeaders = map[string]bool{"Cookie": true, "Authorization": true, "X-Csrf
 // PageTokenMeta is the name of the <meta> element the server adds to every
 // app page it serves: its content is the page token (see package plugins),
 // which the page sends as "Authorization: Bearer <token>" to its own
-// app's routes.
+// app's routes. The helper script served after it (pageHelperJS) keeps the
+// token fresh.
 const PageTokenMeta = "rounds-page-token"
+
+// PageTokenHeader carries a fresh page token on the answer to a page-token
+// call made past half the token's life (plugins.Host.RenewDue). The helper
+// script served with every page (pageHelperJS) adopts it; the old token stays
+// valid until its own expiry. An app's own header of this name is dropped.
+const PageTokenHeader = "X-Rounds-Page-Token"
+
+// PageTokenPath is the host's renewal route under every app:
+// POST /plugins/{id}/@page-token with a page token answers
+// {"token","expires_at"} with a fresh one while the person's session lives.
+// No app route or page can take the name ('@' is not allowed in their
+// paths). The helper calls it when a page has made no call for half its
+// token's life, so an idle page stays signed in too.
+const PageTokenPath = "/@page-token"
 
 // maxPage is the largest page file served (pages are small HTML files).
 const maxPage = 4 << 20
@@ -70,11 +86,13 @@ func pageToken(r *http.Request) (string, bool) {
 
 func isPagePath(p string) bool { return p == "/ui" || strings.HasPrefix(p, "/ui/") }
 
-// allowPage lets a sandboxed page (Origin "null") read the answer. Never
-// with credentials: the page token is the only authority.
+// allowPage lets a sandboxed page (Origin "null") read the answer and its
+// renewed token. Never with credentials: the page token is the only
+// authority.
 func allowPage(w http.ResponseWriter) {
 	hd := w.Header()
 	hd.Set("Access-Control-Allow-Origin", "null")
+	hd.Set("Access-Control-Expose-Headers", PageTokenHeader)
 	hd.Add("Vary", "Origin")
 }
 
@@ -110,7 +128,11 @@ func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 		return preflight(w, r, p)
 	}
+	if p == PageTokenPath {
+		return renew(h, w, r, appID)
+	}
 	var actor core.Actor
+	var claims *plugins.PageClaims // the page token's, when one was presented
 	tokenInstall := ""
 	if tok, ok := pageToken(r); ok {
 		// A page calling its own app's routes from the sandbox.
@@ -118,11 +140,11 @@ func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r
 		if isPagePath(p) {
 			return core.Errorf(core.EUnauthenticated, "a page token opens no pages; open the app from the app center")
 		}
-		a, installID, err := h.PageActor(r.Context(), tok, appID)
+		c, err := h.CheckPageToken(r.Context(), tok, appID)
 		if err != nil {
 			return err
 		}
-		actor, tokenInstall = a, installID
+		claims, actor, tokenInstall = &c, c.Actor(), c.InstallID
 	} else {
 		a, err := auth.Authenticate(r)
 		if err != nil {
@@ -158,8 +180,9 @@ func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r
 	for k, vs := range resp.Header {
 		k = http.CanonicalHeaderKey(k)
 		// An app never sets cookies on the Rounds origin, nor decides who
-		// may read its answers: CORS is the host's.
-		if k == "Set-Cookie" || strings.HasPrefix(k, "Access-Control-") {
+		// may read its answers (CORS is the host's), nor hands the page a
+		// token.
+		if k == "Set-Cookie" || strings.HasPrefix(k, "Access-Control-") || k == PageTokenHeader {
 			continue
 		}
 		if k == "Vary" {
@@ -171,6 +194,13 @@ func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r
 		w.Header()[k] = vs
 	}
 	w.Header().Set("Content-Security-Policy", PageCSP)
+	if claims != nil && h.RenewDue(*claims) {
+		// Past half its life: hand the page a fresh token with this answer.
+		// A refusal (the session ended meanwhile) only means none is given.
+		if fresh, _, err := h.RenewPageToken(r.Context(), *claims); err == nil {
+			w.Header().Set(PageTokenHeader, fresh)
+		}
+	}
 	status := resp.Status
 	if status < 100 || status > 599 {
 		status = http.StatusBadGateway
@@ -180,9 +210,40 @@ func serve(h *plugins.Host, auth httpapi.Authenticator, w http.ResponseWriter, r
 	return nil
 }
 
+// Renewal is what POST PageTokenPath answers.
+type Renewal struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// renew answers POST /plugins/{id}/@page-token: a fresh page token for the
+// page token presented, while its session lives and its install runs.
+func renew(h *plugins.Host, w http.ResponseWriter, r *http.Request, appID string) error {
+	tok, ok := pageToken(r)
+	if !ok {
+		return core.Errorf(core.EUnauthenticated, "renew with the page token the page was served with")
+	}
+	allowPage(w)
+	if r.Method != http.MethodPost {
+		return core.Invalid("method", "renew a page token with POST")
+	}
+	c, err := h.CheckPageToken(r.Context(), tok, appID)
+	if err != nil {
+		return err
+	}
+	fresh, nc, err := h.RenewPageToken(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpapi.WriteJSON(w, http.StatusOK, Renewal{Token: fresh, ExpiresAt: time.UnixMilli(nc.ExpiresAt).UTC()})
+	return nil
+}
+
 // servePage serves an app page in its sandbox, with a fresh page token for
-// the signed-in person in a <meta> element (PageTokenMeta): the only way the
-// sandbox's script can learn it, since it reads neither cookies nor headers.
+// the signed-in person in a <meta> element (PageTokenMeta) — the only way the
+// sandbox's script can learn it, since it reads neither cookies nor its
+// page's headers — followed by the helper script that keeps it fresh.
 func servePage(h *plugins.Host, w http.ResponseWriter, r *http.Request, actor core.Actor, route plugins.Route) error {
 	// Open the page inside ui/ as a root: a symbolic link in the bundle
 	// (an unpacked archive may hold any) cannot reach a file outside it.
@@ -212,7 +273,7 @@ func servePage(h *plugins.Host, w http.ResponseWriter, r *http.Request, actor co
 		if err != nil {
 			return err
 		}
-		page = InjectMeta(page, PageTokenMeta, tok)
+		page = injectTop(page, []byte(`<meta name="`+PageTokenMeta+`" content="`+tok+`">`+pageHelper(route.AppID)))
 	}
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", PageCSP)
@@ -232,7 +293,11 @@ func servePage(h *plugins.Host, w http.ResponseWriter, r *http.Request, actor co
 // the page to quirks mode). content must need no escaping (a page token
 // is base64url and dots).
 func InjectMeta(page []byte, name, content string) []byte {
-	meta := []byte(`<meta name="` + name + `" content="` + content + `">`)
+	return injectTop(page, []byte(`<meta name="`+name+`" content="`+content+`">`))
+}
+
+// injectTop puts html at the start of a document, after its doctype.
+func injectTop(page, meta []byte) []byte {
 	at := 0
 	trimmed := bytes.TrimLeft(bytes.TrimPrefix(page, []byte("\xef\xbb\xbf")), " \t\r\n")
 	if len(trimmed) >= 9 && strings.EqualFold(string(trimmed[:9]), "<!doctype") {
