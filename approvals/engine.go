@@ -23,11 +23,12 @@ type run struct {
 
 	entries []Entry // timeline entries to append on save
 
-	notifyTasks map[string][]string // reason → assignees
-	notifyUpd   map[string][]string // reason → recipients
-	notices     []Notice            // written to the outbox on save
-	events      []string            // subjects
-	assigned    []string
+	notifyTasks  map[string][]string // reason → assignees
+	notifyUpd    map[string][]string // reason → recipients
+	notices      []Notice            // written to the outbox on save
+	finishQueued bool
+	events       []string // subjects
+	assigned     []string
 }
 
 func (x *run) log(action, node, comment string, attachments []string, details map[string]any) error {
@@ -314,7 +315,14 @@ func (x *run) queueNotices() error {
 	}
 	add(true, x.notifyTasks)
 	add(false, x.notifyUpd)
-	if len(ns) == 0 || x.s.notifier == nil {
+	if x.s.notifier == nil {
+		ns = nil
+	}
+	if x.s.finisher != nil && slices.Contains(x.events, SubjectFinished) && !x.finishQueued {
+		ns = append(ns, Notice{ID: core.NewID(), OrgID: x.r.OrgID, RequestID: x.r.ID, Reason: ReasonFinished, CreatedAt: x.now})
+		x.finishQueued = true
+	}
+	if len(ns) == 0 {
 		return nil
 	}
 	if err := x.tx.AddNotices(x.ctx, ns...); err != nil {
@@ -396,13 +404,17 @@ func conditionEnv(sch Schema, r *Request, depts []string) map[string]any {
 }
 
 func (x *run) event(subject string) Event {
-	form, _ := json.Marshal(x.r.Form)
-	ev := Event{RequestID: x.r.ID, OrgID: x.r.OrgID, TemplateCode: x.r.TemplateCode, TemplateVersion: x.r.TemplateVersion,
-		SubmitterID: x.r.SubmitterID, DeptID: x.r.DeptID, Status: x.r.Status, Form: form, At: x.now}
+	ev := eventOf(x.r, x.now)
 	if subject == SubjectAssigned {
 		ev.Assignees = x.assigned
 	}
 	return ev
+}
+
+func eventOf(r *Request, at time.Time) Event {
+	form, _ := json.Marshal(r.Form)
+	return Event{RequestID: r.ID, OrgID: r.OrgID, TemplateCode: r.TemplateCode, TemplateVersion: r.TemplateVersion,
+		SubmitterID: r.SubmitterID, DeptID: r.DeptID, Status: r.Status, Form: form, At: at}
 }
 
 // gone reports a directory answer meaning "that role, department or person

@@ -6,12 +6,13 @@ import (
 	"sync"
 )
 
-// The notice outbox. An action writes its notices in its own transaction
-// and after commit posts them at once (Service.after); posted ones are
-// forgotten in batches by SweepNotices, which also posts again any notice
-// still in the outbox after NoticeRetryAfter — the node died between commit
-// and posting, or chat refused. The Notifier makes a second post of the same
-// notice a no-op, so a notice is posted exactly once per recipient.
+// The notice outbox. An action writes its notices — and, when it finished
+// the request, the Finisher's call — in its own transaction and after commit
+// carries them out at once (Service.after); done ones are forgotten in
+// batches by SweepNotices, which also redoes any entry still in the outbox
+// after NoticeRetryAfter: the node died between commit and posting, or chat
+// or the roster refused. The Notifier makes a second post of the same notice
+// a no-op and the Finisher is idempotent per request, so each happens once.
 
 // postedNotices are ids posted on this node and not yet deleted.
 type postedNotices struct {
@@ -47,7 +48,7 @@ const (
 // holds about a second of posted notices: after a crash that is what is
 // posted again (as no-ops) before the notices that really were not.
 func (s *Service) SweepNotices(ctx context.Context) (int, error) {
-	if s.notifier == nil {
+	if s.notifier == nil && s.finisher == nil {
 		return 0, nil
 	}
 	var errs []error
@@ -66,7 +67,7 @@ func (s *Service) SweepNotices(ctx context.Context) (int, error) {
 		}
 		var done []string
 		for _, n := range old {
-			if err := s.notifier.Notify(ctx, n); err != nil {
+			if err := s.redo(ctx, n); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -83,4 +84,23 @@ func (s *Service) SweepNotices(ctx context.Context) (int, error) {
 		}
 	}
 	return reposted, errors.Join(errs...)
+}
+
+// redo posts a left-over notice again, or calls the Finisher for the
+// request as it is now.
+func (s *Service) redo(ctx context.Context, n Notice) error {
+	if n.Reason != ReasonFinished {
+		if s.notifier == nil {
+			return nil
+		}
+		return s.notifier.Notify(ctx, n)
+	}
+	if s.finisher == nil {
+		return nil
+	}
+	r, err := s.store.Request(ctx, n.OrgID, n.RequestID)
+	if err != nil {
+		return err
+	}
+	return s.finisher.RequestFinished(ctx, eventOf(r, r.FinishedAt))
 }

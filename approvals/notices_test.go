@@ -3,6 +3,7 @@ package approvals_test
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,5 +90,73 @@ func TestFailedActionLeavesNoNotice(t *testing.T) {
 	wantCode(t, err, core.EForbidden)
 	if after := len(e.outbox()); after != before {
 		t.Fatalf("outbox %d → %d after a refused action", before, after)
+	}
+}
+
+type recFinisher struct {
+	mu    sync.Mutex
+	down  error
+	calls map[string][]approvals.Status // request → statuses it was called with
+}
+
+func (f *recFinisher) RequestFinished(_ context.Context, ev approvals.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down != nil {
+		return f.down
+	}
+	f.calls[ev.RequestID] = append(f.calls[ev.RequestID], ev.Status)
+	return nil
+}
+
+func TestFinisherIsCalledOnceAndRedoneWhenItFailed(t *testing.T) {
+	e := newEnv(t)
+	fin := &recFinisher{calls: map[string][]approvals.Status{}}
+	svc, err := approvals.New(approvals.Options{Store: e.store, Directory: e.dir, Authorizer: e.authz, Notifier: e.notes,
+		Finisher: fin, Clock: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	e.template(approvals.TemplateInput{Code: "one", Name: "One step", Schema: simpleSchema,
+		Flow: flowOf(approvals.Node{ID: "mgr", Kind: approvals.NodeApprove, Approver: approvals.ApproverManager, Levels: 1})})
+
+	// Finishing calls it once, after commit; a sweep does not call it again.
+	req := e.submit(nurse, "one", map[string]any{})
+	if len(fin.calls) != 0 {
+		t.Fatalf("called before the request finished: %v", fin.calls)
+	}
+	e.approve(wardHead, req)
+	if got := fin.calls[req]; !slices.Equal(got, []approvals.Status{approvals.StatusApproved}) {
+		t.Fatalf("calls for %s = %v", req, got)
+	}
+	e.clock.Add(time.Hour)
+	if _, err := svc.SweepNotices(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := fin.calls[req]; len(got) != 1 {
+		t.Fatalf("a sweep called it again: %v", got)
+	}
+
+	// The roster refuses at first: the approval stands, the sweep redoes it.
+	fin.mu.Lock()
+	fin.down = core.Errorf(core.EUnavailable, "the roster is busy")
+	fin.mu.Unlock()
+	req2 := e.submit(nurse, "one", map[string]any{})
+	if out := e.approve(wardHead, req2); out.Status != approvals.StatusApproved {
+		t.Fatalf("approve answered %+v", out)
+	}
+	fin.mu.Lock()
+	fin.down = nil
+	fin.mu.Unlock()
+	e.clock.Add(approvals.DefaultNoticeRetryAfter + time.Second)
+	if _, err := svc.SweepNotices(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := fin.calls[req2]; !slices.Equal(got, []approvals.Status{approvals.StatusApproved}) {
+		t.Fatalf("calls for %s after the sweep = %v", req2, got)
+	}
+	if ns := e.outbox(); len(ns) != 0 {
+		t.Fatalf("outbox after the sweep = %+v", ns)
 	}
 }

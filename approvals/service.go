@@ -38,6 +38,7 @@ type Options struct {
 	Directory    Directory
 	Authorizer   Authorizer
 	Notifier     Notifier
+	Finisher     Finisher
 	Bus          bus.Bus
 	Audit        audit.Recorder
 	Clock        core.Clock
@@ -73,6 +74,7 @@ type Service struct {
 	dir      Directory
 	authz    Authorizer
 	notifier Notifier
+	finisher Finisher
 	bus      bus.Bus
 	audit    audit.Recorder
 	clock    core.Clock
@@ -96,7 +98,7 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Directory == nil || o.Authorizer == nil {
 		return nil, errors.New("approvals: Store, Directory and Authorizer are required")
 	}
-	s := &Service{store: o.Store, dir: o.Directory, authz: o.Authorizer, notifier: o.Notifier, bus: o.Bus,
+	s := &Service{store: o.Store, dir: o.Directory, authz: o.Authorizer, notifier: o.Notifier, finisher: o.Finisher, bus: o.Bus,
 		audit: o.Audit, clock: o.Clock, urge: o.UrgeInterval, log: o.Logger, observer: o.Observer, noticeRetry: o.NoticeRetryAfter}
 	if s.noticeRetry <= 0 {
 		s.noticeRetry = DefaultNoticeRetryAfter
@@ -554,14 +556,18 @@ func (s *Service) after(ctx context.Context, x *run) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	if s.notifier != nil {
-		for _, n := range x.notices {
-			if err := s.notifier.Notify(ctx, n); err != nil {
-				s.log.WarnContext(ctx, "approvals: notice not posted yet; it is retried", "request", x.r.ID, "reason", n.Reason, "err", err)
-				continue
-			}
-			s.posted.add(n.ID)
+	for _, n := range x.notices {
+		var err error
+		if n.Reason == ReasonFinished {
+			err = s.finisher.RequestFinished(ctx, x.event(SubjectFinished))
+		} else {
+			err = s.notifier.Notify(ctx, n)
 		}
+		if err != nil {
+			s.log.WarnContext(ctx, "approvals: not done yet; it is retried", "request", x.r.ID, "reason", n.Reason, "err", err)
+			continue
+		}
+		s.posted.add(n.ID)
 	}
 	if s.observer != nil {
 		for _, subj := range x.events {

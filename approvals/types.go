@@ -228,7 +228,21 @@ type Notifier interface {
 	Notify(ctx context.Context, n Notice) error
 }
 
-// Notice is what the approvals bot owes people after an action.
+// Finisher carries out what a finished request means elsewhere: approved
+// leave into the roster, overtime and make-up clock-ins into attendance, a
+// shift swap into a new roster version. It is called after the commit that
+// finished the request and, when that did not happen or failed, again by
+// SweepNotices, so it must be idempotent per request.
+type Finisher interface {
+	RequestFinished(ctx context.Context, ev Event) error
+}
+
+// ReasonFinished marks the outbox entry that calls the Finisher; it has no
+// recipients.
+const ReasonFinished = "finished"
+
+// Notice is what the approvals bot owes people after an action, or (Reason
+// ReasonFinished) the Finisher's call owed for a finished request.
 type Notice struct {
 	ID        string // also the message's idempotency key
 	OrgID     string

@@ -681,6 +681,18 @@ func (s *Service) Swap(ctx context.Context, orgID, deptID, userA string, dateA D
 				next[i].UserID = userA
 			}
 		}
+		// The same swap asked again (an approval's effect redone after a
+		// crash) finds its own version and changes nothing: swapping twice
+		// would swap back.
+		vs, err := s.store.Versions(ctx, r.ID)
+		if err != nil {
+			return Checked{}, err
+		}
+		for _, v := range vs {
+			if reason != "" && v.Reason == reason {
+				return Checked{Roster: r}, nil
+			}
+		}
 		if !foundA {
 			return Checked{}, core.Errorf(core.ENotFound, "no shift of %s on %s to swap", userA, dateA)
 		}

@@ -180,6 +180,7 @@ func (a *App) wireApprovals(ctx context.Context, c *coreParts, ar *areas) error 
 	}
 	svc, err := approvals.New(approvals.Options{
 		Store: approvalstore.New(a.db), Directory: ar.org, Authorizer: c.authz, Notifier: approvalNotices{a.bots},
+		Finisher: approvalEffects{roster: ar.roster, attendance: ar.attendance},
 		Bus: c.bus, Audit: c.audit, Clock: core.SystemClock{}, Logger: a.log, Observer: a.metrics,
 		NoticeRetryAfter: time.Duration(a.cfg.Approvals.NoticeRetryAfter),
 	})
@@ -191,9 +192,6 @@ func (a *App) wireApprovals(ctx context.Context, c *coreParts, ar *areas) error 
 		return err
 	}
 	if _, err := c.bus.Subscribe("orgchart.staff.left", svc.OnStaffLeft); err != nil {
-		return err
-	}
-	if _, err := (approvalEffects{roster: ar.roster, attendance: ar.attendance, log: a.log}).subscribe(c.bus); err != nil {
 		return err
 	}
 	a.goBackground("approval reminders", func(ctx context.Context) {

@@ -3,38 +3,29 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"time"
 
 	"github.com/roundshq/rounds/approvals"
 	"github.com/roundshq/rounds/approvals/builtin"
 	"github.com/roundshq/rounds/attendance"
-	"github.com/roundshq/rounds/core/bus"
 	"github.com/roundshq/rounds/roster"
 )
 
 // approvalEffects applies what a finished, approved request means elsewhere:
 // leave goes on the roster (and so into attendance), overtime and make-up
-// clock-ins into attendance, an approved shift swap changes the roster.
+// clock-ins into attendance, an approved shift swap changes the roster. It
+// is the approvals service's Finisher: called once per finished request by
+// the node that finished it, again from the outbox if that node died first,
+// so every effect is idempotent per request (leave and attendance records
+// are keyed by it; a swap checks the roster's versions for its reason).
 type approvalEffects struct {
 	roster     *roster.Service
 	attendance *attendance.Service
-	log        *slog.Logger
 }
 
-func (e approvalEffects) subscribe(b bus.Bus) (bus.Subscription, error) {
-	return b.Subscribe(approvals.SubjectFinished, func(m bus.Event) {
-		var ev approvals.Event
-		if err := json.Unmarshal(m.Data, &ev); err != nil {
-			return
-		}
-		if err := e.apply(context.Background(), ev); err != nil {
-			e.log.Error("approval effect failed", "request", ev.RequestID, "template", ev.TemplateCode, "err", err)
-		}
-	})
-}
+var _ approvals.Finisher = approvalEffects{}
 
-func (e approvalEffects) apply(ctx context.Context, ev approvals.Event) error {
+func (e approvalEffects) RequestFinished(ctx context.Context, ev approvals.Event) error {
 	source := "approval:" + ev.RequestID
 	if _, start, end, _, ok := builtin.LeaveOf(ev); ok {
 		from, err1 := roster.ParseDate(start)

@@ -272,6 +272,15 @@ func TestSwapSameDay(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("after a same-day swap\n got %v\nwant %v", got, want)
 		}
+		// The same approval's swap asked again (redone after a crash)
+		// changes nothing: swapping twice would swap back.
+		again, err := svc.Swap(ctx, org, ward, "n1", date("2026-12-01"), "n2", date("2026-12-01"), "调班审批 #2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Roster.Version != c.Roster.Version {
+			t.Fatalf("the repeated swap made version %d (was %d)", again.Roster.Version, c.Roster.Version)
+		}
 		// Someone without a shift that day cannot be swapped; nothing changes.
 		if _, err := svc.Swap(ctx, org, ward, "n4", date("2026-12-01"), "n1", date("2026-12-01"), "x"); !core.IsCode(err, core.ENotFound) {
 			t.Fatalf("swap without a shift: %v", err)
