@@ -181,7 +181,7 @@ func (a *App) wireApprovals(ctx context.Context, c *coreParts, ar *areas) error 
 	svc, err := approvals.New(approvals.Options{
 		Store: approvalstore.New(a.db), Directory: ar.org, Authorizer: c.authz, Notifier: approvalNotices{a.bots},
 		Finisher: approvalEffects{roster: ar.roster, attendance: ar.attendance},
-		Bus: c.bus, Audit: c.audit, Clock: core.SystemClock{}, Logger: a.log, Observer: a.metrics,
+		Bus:      c.bus, Audit: c.audit, Clock: core.SystemClock{}, Logger: a.log, Observer: a.metrics,
 		NoticeRetryAfter: time.Duration(a.cfg.Approvals.NoticeRetryAfter),
 	})
 	if err != nil {
