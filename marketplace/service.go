@@ -357,5 +357,12 @@ func checkSettings(m sdk.Manifest, settings map[string]string) error {
 		}
 		return core.Invalid("settings", "%v", err)
 	}
+	// A department setting holds a department's id, as a grant's subtree
+	// does; the app finds the department through the host API.
+	for _, st := range m.Settings {
+		if v := settings[st.Key]; st.Type == "department" && v != "" && !core.ValidID(v) {
+			return core.Invalid("settings."+st.Key, "%s %q is not a department id", st.Key, v)
+		}
+	}
 	return nil
 }

@@ -46,9 +46,20 @@ func (r appRunner) ensureBot(ctx context.Context, a marketplace.RunningApp) erro
 	if len(login) > 40 {
 		login = login[:40]
 	}
-	login += "." + strings.ReplaceAll(a.InstallID, "-", "")[:8]
+	// Logins are unique server-wide. Install ids are UUIDv7: their head is
+	// the time (the same for every install within about a minute), their
+	// tail random, so the tail tells installs apart.
+	id := strings.ReplaceAll(a.InstallID, "-", "")
+	login += "." + id[len(id)-12:]
 	_, err := r.app.core.identity.CreateUser(ctx, core.SystemActor, identity.NewUser{ID: a.BotUserID, OrgID: a.OrgID, Login: login, DisplayName: a.AppID, Kind: identity.KindBot})
 	if err != nil && !core.IsCode(err, core.EConflict) {
+		return err
+	}
+	// A conflict is the bot of an install started before; a login taken by
+	// another account would leave this install without its bot.
+	if _, err := r.app.core.identity.GetUser(ctx, core.SystemActor, a.BotUserID); core.IsCode(err, core.ENotFound) {
+		return core.Errorf(core.EConflict, "the login %s of the app's bot belongs to another account", login)
+	} else if err != nil {
 		return err
 	}
 	return r.app.grant(ctx, a.OrgID, a.BotUserID, authz.RoleStaff)

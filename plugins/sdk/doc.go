@@ -17,10 +17,12 @@
 // The wire protocol is versioned (ProtocolVersion); the generated code is
 // internal and the public types here are hand-written, so the protocol can
 // grow without breaking an app's code. Every method says the SDK version it
-// appeared in ("Since v0.1.0"); v0.1.0 and v0.2.0 speak protocol version 1
+// appeared in ("Since v0.1.0"); v0.1.0 to v0.3.0 speak protocol version 1
 // (v0.2.0 added calls and fields: RosterSetup, SendDirectMessage, the
-// im:direct scope and Roster.Violations). A server older than the SDK
-// answers a call it does not know with CodeNotFound.
+// im:direct scope and Roster.Violations; v0.3.0 added to the manifest's
+// settings schema: descriptions, translations and the department type). A
+// server older than the SDK answers a call it does not know with
+// CodeNotFound, and refuses a manifest it cannot read.
 //
 // The package refuses to know about the server's areas (chat storage,
 // approval flows, rosters): it sees only what the host API hands it.
@@ -30,7 +32,7 @@
 package sdk
 
 // Version is the version of this SDK. Since v0.1.0.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // ProtocolVersion is the plugin protocol version this SDK speaks. Since v0.1.0.
 const ProtocolVersion = 1

@@ -3,8 +3,10 @@ package sdk
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,14 +65,36 @@ type JobSpec struct {
 	Every string `json:"every"`
 }
 
-// Setting is one field of the settings schema. Since v0.1.0.
+// Setting is one field of the settings schema, which the hospital's admin
+// fills in when installing the app and may change later. Since v0.1.0;
+// Description, I18n and the "department" type since v0.3.0.
 type Setting struct {
-	Key      string `json:"key"`
-	Label    string `json:"label"`
-	Type     string `json:"type"` // "string", "int", "bool" or "secret"
+	Key         string `json:"key"`
+	Label       string `json:"label"`                 // shown to the admin instead of the key
+	Description string `json:"description,omitempty"` // a line of help under the field (since v0.3.0)
+	// Type is "string", "int", "bool", "secret" or (since v0.3.0)
+	// "department": the id of one of the hospital's departments, which the
+	// admin picks from the org chart by name. A department setting has no
+	// default: department ids belong to one hospital.
+	Type     string `json:"type"`
 	Required bool   `json:"required,omitempty"`
 	Default  string `json:"default,omitempty"`
+	// I18n gives the label and description in other languages, keyed by
+	// the web client's language ("zh-CN", "en"). The admin console shows
+	// its own language's and falls back to Label and Description as
+	// written. Since v0.3.0.
+	I18n map[string]SettingText `json:"i18n,omitempty"`
 }
+
+// SettingText is a setting's label and description in one language.
+// Since v0.3.0.
+type SettingText struct {
+	Label       string `json:"label,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// SettingTypes lists the types a setting may have. Since v0.3.0.
+var SettingTypes = []string{"string", "int", "bool", "secret", "department"}
 
 // Permission scopes an app may request. Since v0.1.0.
 const (
@@ -108,8 +132,15 @@ var Hooks = []string{HookMessagePosted, HookApprovalFinished, HookRosterPublishe
 var (
 	idRe      = regexp.MustCompile(`^[a-z][a-z0-9.-]{1,62}[a-z0-9]$`)
 	nameRe    = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
+	langRe    = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
 	segmentRe = regexp.MustCompile(`^([A-Za-z0-9._~-]+|\{[a-z][a-z0-9_]*\})$`)
 	exeRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+)
+
+// Lengths of a setting's texts, in characters.
+const (
+	maxSettingLabel = 100
+	maxSettingText  = 500
 )
 
 // ParseManifest decodes a manifest strictly (unknown fields are errors) and
@@ -255,10 +286,27 @@ func (m Manifest) Validate() error {
 			return bad(f+".key", "setting key %q must be a unique lower-case word", s.Key)
 		}
 		seen[s.Key] = true
-		switch s.Type {
-		case "string", "int", "bool", "secret":
-		default:
-			return bad(f+".type", "setting type %q is not one of string, int, bool, secret", s.Type)
+		if !contains(SettingTypes, s.Type) {
+			return bad(f+".type", "setting type %q is not one of %s", s.Type, strings.Join(SettingTypes, ", "))
+		}
+		if s.Type == "department" && s.Default != "" {
+			return bad(f+".default", "a department setting has no default: the admin picks one of the hospital's departments")
+		}
+		if len([]rune(s.Description)) > maxSettingText {
+			return bad(f+".description", "description must be at most %d characters", maxSettingText)
+		}
+		for _, lang := range slices.Sorted(maps.Keys(s.I18n)) {
+			tx, lf := s.I18n[lang], f+".i18n."+lang
+			switch {
+			case !langRe.MatchString(lang):
+				return bad(lf, "%q is not a language tag such as zh-CN or en", lang)
+			case strings.TrimSpace(tx.Label) == "" && strings.TrimSpace(tx.Description) == "":
+				return bad(lf, "give a label, a description or both")
+			case len([]rune(tx.Label)) > maxSettingLabel:
+				return bad(lf+".label", "label must be at most %d characters", maxSettingLabel)
+			case len([]rune(tx.Description)) > maxSettingText:
+				return bad(lf+".description", "description must be at most %d characters", maxSettingText)
+			}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/roundshq/rounds/plugins/sdk"
@@ -34,6 +35,19 @@ func TestManifestValidate(t *testing.T) {
 		{"page escaping ui", func(m *sdk.Manifest) { m.Pages[0].File = "../app" }, "pages[0].file"},
 		{"job too frequent", func(m *sdk.Manifest) { m.Jobs[0].Every = "1s" }, "jobs[0].every"},
 		{"setting type", func(m *sdk.Manifest) { m.Settings[0].Type = "float" }, "settings[0].type"},
+		{"department setting", func(m *sdk.Manifest) {
+			m.Settings = append(m.Settings, sdk.Setting{Key: "ward", Label: "病区", Description: "该病区的员工写日报", Type: "department", Required: true,
+				I18n: map[string]sdk.SettingText{"en": {Label: "Ward", Description: "Staff of this ward write reports"}, "zh-CN": {Label: "病区"}}})
+		}, ""},
+		{"department setting with a default", func(m *sdk.Manifest) {
+			m.Settings[0] = sdk.Setting{Key: "ward", Label: "Ward", Type: "department", Default: "0195f3c2-0000-7000-8000-000000000001"}
+		}, "settings[0].default"},
+		{"setting description too long", func(m *sdk.Manifest) { m.Settings[0].Description = strings.Repeat("长", 501) }, "settings[0].description"},
+		{"setting language tag", func(m *sdk.Manifest) { m.Settings[0].I18n = map[string]sdk.SettingText{"English": {Label: "Hour"}} }, "settings[0].i18n.English"},
+		{"setting translation empty", func(m *sdk.Manifest) { m.Settings[0].I18n = map[string]sdk.SettingText{"en": {Label: " "}} }, "settings[0].i18n.en"},
+		{"setting translation too long", func(m *sdk.Manifest) {
+			m.Settings[0].I18n = map[string]sdk.SettingText{"en": {Label: strings.Repeat("h", 101)}}
+		}, "settings[0].i18n.en.label"},
 		{"executable path", func(m *sdk.Manifest) { m.Executable = "../../bin/sh" }, "executable"},
 	}
 	for _, c := range cases {
@@ -71,4 +85,35 @@ func TestManifestValidate(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A department setting is filled like a string: required means an id must be
+// given (the server checks that it names a department).
+func TestValidateSettingsDepartment(t *testing.T) {
+	m := good()
+	m.Settings = append(m.Settings, sdk.Setting{Key: "ward", Label: "病区", Type: "department", Required: true})
+	if err := m.ValidateSettings(map[string]string{"hour": "8"}); err == nil || err.(*sdk.Error).Field != "settings.ward" {
+		t.Fatalf("missing department: err = %v", err)
+	}
+	if err := m.ValidateSettings(map[string]string{"ward": "0195f3c2-0000-7000-8000-000000000001"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The schema's texts survive the manifest's JSON both ways.
+func TestSettingTextsJSON(t *testing.T) {
+	m := good()
+	m.Settings = []sdk.Setting{{Key: "ward", Label: "病区", Description: "写日报的病区", Type: "department",
+		I18n: map[string]sdk.SettingText{"en": {Label: "Ward", Description: "The ward whose staff write reports"}}}}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sdk.ParseManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Settings[0]; s.Description != "写日报的病区" || s.I18n["en"].Label != "Ward" || s.I18n["en"].Description != "The ward whose staff write reports" {
+		t.Fatalf("settings %+v", got.Settings)
+	}
 }

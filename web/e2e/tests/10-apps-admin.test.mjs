@@ -124,7 +124,9 @@ test('admin: CSV dry run then import, a role, and an app installed with consent'
   assert.ok(ward, 'the demo has the nurse\'s ward ' + nurse.dept);
   await consent.locator('[data-where="orgchart:read"]').selectOption('subtree');
   await consent.locator('[data-subtree="orgchart:read"]').selectOption(ward.id);
-  await consent.locator('#cs-set-department').fill(ward.id);
+  // The app's department is picked from the org chart by name.
+  await consent.getByTestId('dept-search').fill(ward.name);
+  await consent.locator(`[data-testid=dept-options] [data-dept="${ward.id}"]`).click();
   await consent.locator('#cs-enable').uncheck();
   await shot(page, 'admin-consent-desktop');
   await page.getByTestId('consent-install').click();

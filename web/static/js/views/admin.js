@@ -6,7 +6,7 @@
 // /api/v1/me/capabilities); every decision is still the server's: this
 // screen shows what it answers, refusals included.
 import { h, mount, avatar } from '../h.js';
-import { t, has, fmtTime } from '../i18n.js';
+import { t, has, fmtTime, getLang } from '../i18n.js';
 import { org } from '../orgapi.js';
 import { people } from '../people.js';
 import { adminTabs, market, roles, auditLog, retention, importCSV } from '../adminapi.js';
@@ -43,6 +43,130 @@ function treeOrder(depts) {
 function deptSelect(depts, attrs, value) {
   return h('select', attrs, treeOrder(depts).map(({ d, level }) =>
     h('option', { value: d.id, selected: d.id === value }, '\u3000'.repeat(level) + d.name)));
+}
+
+/** A setting's label and description in the UI's language, else as the manifest wrote them. */
+function settingText(s) {
+  const lang = getLang();
+  const tr = s.i18n || {};
+  const x = tr[lang] || tr[lang.split('-')[0]] || {};
+  return { label: x.label || s.label || s.key, description: x.description || s.description || '' };
+}
+
+let pickers = 0;
+
+/**
+ * A department picker over the org chart: type part of a name (or of its
+ * path), choose from the matches with a tap, a click or the arrow keys and
+ * Enter. Shows the chosen department's path and keeps its id.
+ * Returns {el, value(), check()}.
+ */
+function deptPicker(depts, { id, value, required, describedBy, label }) {
+  const n = ++pickers;
+  const listId = 'dp-list-' + n;
+  const byId = new Map(depts.map((d) => [d.id, d]));
+  const order = treeOrder(depts).map(({ d }) => d);
+  let chosen = value || '';
+  let active = -1;
+  let shown = [];
+  const error = h('p', { class: 'field-error', role: 'alert', id: 'dp-err-' + n });
+  const q = h('input', { type: 'search', id, autocomplete: 'off', spellcheck: false, role: 'combobox', 'aria-expanded': 'false',
+    'aria-controls': listId, 'aria-autocomplete': 'list', 'aria-describedby': [describedBy, 'dp-chosen-' + n, 'dp-err-' + n].filter(Boolean).join(' '),
+    placeholder: t('adm.dept.search'), 'data-testid': 'dept-search' });
+  const list = h('ul', { id: listId, role: 'listbox', class: 'adm-dept-hits', 'aria-label': label, hidden: true, 'data-testid': 'dept-options' });
+  const chosenBox = h('div', { id: 'dp-chosen-' + n, class: 'adm-dept-chosen', 'aria-live': 'polite', 'data-testid': 'dept-chosen' });
+  const wrap = h('div', { class: 'adm-dept-pick' }, chosenBox, q, list, error);
+
+  const drawChosen = () => {
+    const d = byId.get(chosen);
+    if (!chosen) { mount(chosenBox, h('span', { class: 'muted' }, t('adm.dept.none'))); return; }
+    mount(chosenBox,
+      d ? h('span', null, t('adm.dept.chosen'), ' ', h('strong', { class: 'adm-dept-path', 'data-dept': d.id }, d.path || d.name))
+        : h('span', { class: 'form-error' }, t('adm.dept.gone', { id: chosen.slice(-8) })),
+      required ? null : h('button', { type: 'button', class: 'link small-text', onclick: () => { chosen = ''; drawChosen(); q.focus(); } }, t('adm.dept.clear')));
+  };
+  const close = () => { list.hidden = true; q.setAttribute('aria-expanded', 'false'); q.removeAttribute('aria-activedescendant'); active = -1; };
+  const setActive = (i) => {
+    const opts = list.querySelectorAll('[role=option]');
+    if (!opts.length) return;
+    active = (i + opts.length) % opts.length;
+    opts.forEach((o, k) => o.setAttribute('aria-selected', String(k === active)));
+    q.setAttribute('aria-activedescendant', opts[active].id);
+    opts[active].scrollIntoView({ block: 'nearest' });
+  };
+  const pick = (d) => {
+    chosen = d.id;
+    q.value = '';
+    close();
+    error.textContent = '';
+    wrap.closest('.field')?.classList.remove('invalid');
+    drawChosen();
+  };
+  // Best first: the name itself, a name starting with the text, a name
+  // holding it, then a department below one so named; tree order within.
+  const find = (text) => {
+    const s = text.trim().toLowerCase();
+    if (!s) return order;
+    const rank = (d) => {
+      const name = d.name.toLowerCase();
+      if (name === s) return 0;
+      if (name.startsWith(s)) return 1;
+      if (name.includes(s)) return 2;
+      return (d.path || '').toLowerCase().includes(s) ? 3 : -1;
+    };
+    return order.map((d, i) => ({ d, i, r: rank(d) })).filter((x) => x.r >= 0).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.d);
+  };
+  const LIMIT = 100;
+  const open = () => {
+    const found = find(q.value);
+    shown = found.slice(0, LIMIT);
+    mount(list, shown.length ? shown.map((d, i) => {
+      const parent = (d.path || '').split('/').slice(0, -1).join('/');
+      return h('li', { role: 'option', id: listId + '-' + i, 'aria-selected': 'false', 'data-dept': d.id, class: d.id === chosen ? 'adm-dept-current' : null,
+        onmousedown: (e) => e.preventDefault(), onclick: () => pick(d) },
+      h('span', { class: 'adm-dept-name' }, d.name), parent ? h('span', { class: 'muted small-text' }, parent) : null);
+    }) : h('li', { class: 'muted adm-dept-empty' }, t('adm.dept.nomatch')),
+    found.length > LIMIT ? h('li', { class: 'muted small-text adm-dept-empty' }, t('adm.dept.more', { n: found.length - LIMIT })) : null);
+    list.hidden = false;
+    q.setAttribute('aria-expanded', 'true');
+    active = -1;
+    q.removeAttribute('aria-activedescendant');
+  };
+  q.addEventListener('input', open);
+  q.addEventListener('focus', () => { if (q.value) open(); });
+  q.addEventListener('click', open);
+  q.addEventListener('blur', () => close());
+  q.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      if (list.hidden) open();
+      setActive(active + (e.key === 'ArrowDown' ? 1 : -1));
+    } else if (e.key === 'Enter') {
+      // Enter chooses; it never submits the form from here.
+      e.preventDefault();
+      if (!list.hidden && active >= 0 && shown[active]) pick(shown[active]);
+      else if (!list.hidden && shown.length === 1) pick(shown[0]);
+      else open();
+    } else if (e.key === 'Escape' && !list.hidden) {
+      e.preventDefault();
+      e.stopPropagation(); // close the list, not the dialog
+      close();
+    }
+  });
+  drawChosen();
+  return {
+    el: wrap,
+    value: () => chosen,
+    /** Is the choice fit to save? If not, says why (a gone department says so above) and focuses the search. */
+    check: () => {
+      const gone = chosen && depts.length && !byId.has(chosen);
+      if (!gone && (chosen || !required)) return true;
+      error.textContent = gone ? '' : t('adm.dept.required', { label });
+      wrap.closest('.field')?.classList.add('invalid');
+      q.focus();
+      return false;
+    },
+  };
 }
 
 export class AdminView {
@@ -381,26 +505,47 @@ export class AdminView {
     })));
   }
 
-  /** Settings inputs from a manifest's schema; returns {el, values()}. */
-  settingsForm(schema, current, prefix) {
+  /**
+   * Settings inputs from a manifest's schema, labelled and described in the
+   * UI's language when the manifest gives it. A department setting is picked
+   * from the org chart (depts). Returns {el, values(), missing()}.
+   */
+  settingsForm(schema, current, prefix, depts) {
     const inputs = (schema || []).map((s) => {
       const id = prefix + '-' + s.key;
       const v = current && s.key in current ? current[s.key] : (s.default || '');
-      let input;
-      if (s.type === 'bool') input = h('input', { type: 'checkbox', id, checked: v === 'true' });
-      else input = h('input', { type: s.type === 'int' ? 'number' : s.type === 'secret' ? 'password' : 'text', id, value: v, required: !!s.required, step: s.type === 'int' ? '1' : null, autocomplete: 'off' });
-      const label = h('label', { for: id, class: 'field-label' }, s.label || s.key, s.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null, ' ', h('code', { class: 'muted small-text' }, s.key));
-      return { s, input, el: s.type === 'bool' ? h('label', { class: 'check' }, input, s.label || s.key) : h('div', { class: 'field' }, label, input) };
+      const text = settingText(s);
+      const descId = text.description ? id + '-desc' : null;
+      const desc = descId ? h('p', { id: descId, class: 'muted small-text adm-set-desc' }, text.description) : null;
+      const req = s.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null;
+      if (s.type === 'bool') {
+        const input = h('input', { type: 'checkbox', id, checked: v === 'true', 'aria-describedby': descId });
+        return { s, input, el: h('div', { class: 'field', 'data-setting': s.key }, h('label', { class: 'check' }, input, text.label), desc) };
+      }
+      if (s.type === 'department') {
+        const picker = deptPicker(depts || [], { id, value: v, required: !!s.required, describedBy: descId, label: text.label });
+        return { s, picker, el: h('div', { class: 'field', 'data-setting': s.key },
+          h('label', { for: id, class: 'field-label' }, text.label, req), desc, picker.el) };
+      }
+      const input = h('input', { type: s.type === 'int' ? 'number' : s.type === 'secret' ? 'password' : 'text', id, value: v, required: !!s.required,
+        step: s.type === 'int' ? '1' : null, autocomplete: 'off', 'aria-describedby': descId });
+      return { s, input, el: h('div', { class: 'field', 'data-setting': s.key }, h('label', { for: id, class: 'field-label' }, text.label, req), desc, input) };
     });
     return {
       el: inputs.length ? h('fieldset', { class: 'adm-fieldset' }, h('legend', null, t('adm.apps.settings')), inputs.map((x) => x.el)) : null,
       values: () => {
         const out = {};
-        for (const { s, input } of inputs) {
+        for (const { s, input, picker } of inputs) {
           if (s.type === 'bool') out[s.key] = input.checked ? 'true' : 'false';
+          else if (picker) { if (picker.value()) out[s.key] = picker.value(); }
           else if (input.value !== '') out[s.key] = input.value;
         }
         return out;
+      },
+      /** Is a department setting still to be chosen (marked and focused)? */
+      missing: () => {
+        for (const { picker } of inputs) if (picker && !picker.check()) return true;
+        return false;
       },
     };
   }
@@ -453,13 +598,14 @@ export class AdminView {
   async consent(app, v) {
     const grants = await this.grantsForm(v.scopes || [], null, 'cs');
     const vis = await this.visibilityForm(null, 'cs');
-    const settings = this.settingsForm(v.settings, null, 'cs-set');
+    const settings = this.settingsForm(v.settings, null, 'cs-set', await this.departments());
     const enable = h('input', { type: 'checkbox', id: 'cs-enable', checked: true });
     const status = h('div', { role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'consent-install' }, t('adm.consent.agree'));
     let dlg;
     const form = h('form', { class: 'adm-consent-form', 'data-testid': 'consent', onsubmit: async (e) => {
       e.preventDefault();
+      if (settings.missing()) return;
       submit.disabled = true;
       mount(status, h('p', { class: 'muted' }, t('adm.consent.installing')));
       try {
@@ -500,7 +646,7 @@ export class AdminView {
         h('div', { class: 'form-actions adm-actions' },
           i.enabled ? act(t('adm.apps.disable'), () => market.disable(i.id), { 'data-testid': 'disable' })
             : act(t('adm.apps.enable'), () => market.enable(i.id), { class: 'small primary', 'data-testid': 'enable' }),
-          (m.settings || []).length ? h('button', { type: 'button', class: 'small', onclick: () => this.editSettings(i) }, t('adm.apps.settings')) : null,
+          (m.settings || []).length ? h('button', { type: 'button', class: 'small', 'data-testid': 'settings', onclick: (e) => this.editSettings(i, e.currentTarget) }, t('adm.apps.settings')) : null,
           h('button', { type: 'button', class: 'small', onclick: () => this.editVisibility(i) }, t('adm.vis.title')),
           newer.map((v) => h('button', { type: 'button', class: 'small', onclick: () => this.upgrade(i, cat, v) }, t('adm.apps.upgrade', { v: v.version }))),
           i.previous ? act(t('adm.apps.rollback', { v: i.previous.version }), () => market.rollback(i.id)) : null,
@@ -514,12 +660,25 @@ export class AdminView {
     return d ? d.path || d.name : id.slice(-6);
   }
 
-  editSettings(i) {
-    const form = this.settingsForm(i.current.manifest.settings, i.current.settings || {}, 'st');
+  /** The settings dialog of an install; btn opened it and shows it is busy while the org chart loads. */
+  async editSettings(i, btn) {
+    const schema = i.current.manifest.settings || [];
+    let depts = [];
+    if (schema.some((s) => s.type === 'department')) {
+      btn.disabled = true;
+      try {
+        depts = await this.departments();
+      } catch (x) {
+        mount(btn.closest('.adm-install').querySelector('[role=status]'), err(x));
+        return;
+      } finally { btn.disabled = false; }
+    }
+    const form = this.settingsForm(schema, i.current.settings || {}, 'st', depts);
     const status = h('div', { role: 'alert' });
     let dlg;
-    dlg = openDialog(t('adm.apps.settings.title', { name: i.current.manifest.name }), h('form', { onsubmit: async (e) => {
+    dlg = openDialog(t('adm.apps.settings.title', { name: i.current.manifest.name }), h('form', { 'data-testid': 'settings-form', onsubmit: async (e) => {
       e.preventDefault();
+      if (form.missing()) return;
       try { await market.settings(i.id, form.values()); dlg.close(); this.refreshApps(); } catch (x) { mount(status, err(x)); }
     } }, form.el, status, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, t('adm.save')), h('button', { type: 'button', onclick: () => dlg.close() }, t('common.cancel')))));
   }
@@ -679,7 +838,7 @@ export class AdminView {
     const q = h('input', { type: 'search', id: prefix + '-q', autocomplete: 'off', placeholder: t('dir.search'), 'data-testid': prefix + '-q' });
     const hits = h('ul', { class: 'people-list', role: 'list' });
     const chosen = h('p', { class: 'adm-chosen', 'aria-live': 'polite', 'data-testid': prefix + '-chosen' });
-    const conv = h('input', { type: 'text', id: prefix + '-conv', autocomplete: 'off', spellcheck: false, 'data-testid': prefix + '-conv' });
+    const conv = h('input', { type: 'text', id: prefix + '-conv', autocomplete: 'off', spellcheck: false, 'aria-describedby': prefix + '-conv-help', 'data-testid': prefix + '-conv' });
     const find = async () => {
       const text = q.value.trim();
       if (!text) { mount(hits); return; }
@@ -694,7 +853,8 @@ export class AdminView {
     q.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); find(); } });
     const personField = h('div', { class: 'field' }, h('label', { for: prefix + '-q', class: 'field-label' }, t('adm.subject.person')),
       h('div', { class: 'adm-inline' }, q, h('button', { type: 'button', 'data-testid': prefix + '-find', onclick: find }, t('adm.search'))), hits, chosen);
-    const convField = h('div', { class: 'field' }, h('label', { for: prefix + '-conv', class: 'field-label' }, t('adm.subject.conversation.id')), conv);
+    const convField = h('div', { class: 'field' }, h('label', { for: prefix + '-conv', class: 'field-label' }, t('adm.subject.conversation.id')),
+      h('p', { id: prefix + '-conv-help', class: 'muted small-text adm-set-desc' }, t('adm.subject.conversation.help')), conv);
     const sync = () => { personField.hidden = kind.value !== 'person'; convField.hidden = kind.value !== 'conversation'; };
     sync();
     return {
@@ -702,8 +862,10 @@ export class AdminView {
       /** {user_id} or {conversation_id}, or null when nothing is chosen. */
       value: () => {
         if (kind.value === 'person') return person ? { user_id: person.id } : null;
-        const id = conv.value.trim();
-        return id ? { conversation_id: id } : null;
+        // A link to the conversation (…#/chat/{id}) names it as well as its id.
+        const text = conv.value.trim();
+        const id = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.exec(text);
+        return text ? { conversation_id: id ? id[0] : text } : null;
       },
       reset: () => { person = null; q.value = ''; conv.value = ''; mount(chosen); mount(hits); },
     };
