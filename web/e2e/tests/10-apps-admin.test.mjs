@@ -227,7 +227,7 @@ test('staff: the app center opens the installed app in a sandboxed frame', async
     const frame = page.getByTestId('app-frame');
     await frame.waitFor();
     assert.equal(await frame.getAttribute('sandbox'), 'allow-scripts allow-forms');
-    assert.match(await frame.getAttribute('src'), /^\/plugins\/daily-report\/ui\/write$/);
+    assert.match(await frame.getAttribute('src'), /^\/plugins\/daily-report\/ui\/write\?lang=zh-CN$/);
     const inside = page.frameLocator('[data-testid=app-frame]');
     await inside.locator('textarea[name=text]').waitFor();
     assert.match(await inside.locator('button').textContent(), /提交/);
@@ -281,7 +281,7 @@ test('staff: a nurse submits her report from inside the sandboxed frame; her hea
     await page.locator('.app-pages a', { hasText: '科室日报' }).click();
     await page.waitForURL(/#\/apps\/[^/]+\/team$/);
     const frame = page.getByTestId('app-frame');
-    await page.waitForFunction(() => /\/ui\/team$/.test(document.querySelector('[data-testid=app-frame]')?.getAttribute('src') || ''));
+    await page.waitForFunction(() => /\/ui\/team\?lang=zh-CN$/.test(document.querySelector('[data-testid=app-frame]')?.getAttribute('src') || ''));
     assert.equal(await frame.getAttribute('sandbox'), 'allow-scripts allow-forms');
     const inside = page.frameLocator('[data-testid=app-frame]');
     const row = inside.locator('[data-testid=team-reports] tr', { hasText: nurse.role.split(' · ')[0] });

@@ -83,7 +83,7 @@ test('an app page renews its token on its own and the page\'s calls use the fres
   const inside = page.frameLocator('[data-testid=app-frame]');
   await inside.locator('textarea[name=text]').waitFor();
   await inside.locator('[data-testid=my-reports] li').first().waitFor();
-  const frame = page.frames().find((f) => /\/plugins\/daily-report\/ui\/write$/.test(f.url()));
+  const frame = page.frames().find((f) => /\/plugins\/daily-report\/ui\/write\?lang=zh-CN$/.test(f.url()));
   assert.ok(frame, 'the app frame');
   const metaToken = () => frame.evaluate(() => document.querySelector('meta[name="rounds-page-token"]').content);
   const first = await metaToken();

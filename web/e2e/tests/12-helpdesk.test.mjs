@@ -46,7 +46,7 @@ async function openHelpdesk(page, vp = DESKTOP) {
   const frame = page.getByTestId('app-frame');
   await frame.waitFor();
   assert.equal(await frame.getAttribute('sandbox'), 'allow-scripts allow-forms');
-  assert.match(await frame.getAttribute('src'), /^\/plugins\/helpdesk\/ui\/mine$/);
+  assert.match(await frame.getAttribute('src'), /^\/plugins\/helpdesk\/ui\/mine\?lang=zh-CN$/);
   const inside = page.frameLocator('[data-testid=app-frame]');
   // The page has loaded its tickets (or said it has none).
   await inside.locator('[data-testid=my-tickets] li').first().waitFor();

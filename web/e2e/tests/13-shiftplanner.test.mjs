@@ -47,7 +47,7 @@ async function openPlanner(page, vp = DESKTOP) {
   const frame = page.getByTestId('app-frame');
   await frame.waitFor();
   assert.equal(await frame.getAttribute('sandbox'), 'allow-scripts allow-forms');
-  assert.match(await frame.getAttribute('src'), /^\/plugins\/shift-planner\/ui\/plan$/);
+  assert.match(await frame.getAttribute('src'), /^\/plugins\/shift-planner\/ui\/plan\?lang=zh-CN$/);
   const inside = page.frameLocator('[data-testid=app-frame]');
   await inside.locator('#ward option').first().waitFor({ state: 'attached' });
   return inside;

@@ -5,7 +5,7 @@
 // client's cookies nor its DOM. The page calls its own app's routes with
 // the page token the server put in it (plugins/doc.go), never with ours.
 import { h, mount, avatar } from '../h.js';
-import { t } from '../i18n.js';
+import { t, getLang } from '../i18n.js';
 import { apps } from '../adminapi.js';
 import { icon } from '../icons.js';
 
@@ -60,7 +60,9 @@ export class AppsView {
       return;
     }
     const page = pages.find((p) => p.path === '/' + (pagePath || '')) || pages[0];
-    const url = '/plugins/' + encodeURIComponent(a.app_id) + '/ui' + page.path;
+    // ?lang= tells the page the language the person reads Rounds in
+    // (plugins/sdk/GUIDE.md, "Pages").
+    const url = '/plugins/' + encodeURIComponent(a.app_id) + '/ui' + page.path + '?lang=' + encodeURIComponent(getLang());
     // No allow-same-origin: the app runs as an opaque origin, as the page's
     // own CSP (plugins/httpapi.PageCSP) insists anyway.
     const frame = h('iframe', { class: 'app-frame', src: url, title: t('apps.frame', { name: a.name, page: page.title }),
