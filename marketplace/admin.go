@@ -686,6 +686,13 @@ func (s *Service) Uninstall(ctx context.Context, a core.Actor, id string, keepDa
 		s.log.Error("marketplace: stop uninstalled app", "install", id, "err", err)
 	}
 	details := map[string]any{"app_id": in.AppID, "version": in.Current.Version, "keep_data": keepData}
+	// Without this a kept install's record blocked installing the app again
+	// (409 "already installed" while the console listed none).
+	if err := s.cfg.Host.Forget(ctx, id); err != nil {
+		details["forget_error"] = err.Error()
+		s.audit(ctx, a, in.OrgID, "marketplace.uninstall", id, audit.ResultFailed, details)
+		return err
+	}
 	if !keepData {
 		if err := s.cfg.Host.DeleteData(ctx, id); err != nil {
 			details["delete_data_error"] = err.Error()

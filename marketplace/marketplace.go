@@ -50,6 +50,10 @@ type Staff interface {
 type Host interface {
 	Start(ctx context.Context, app RunningApp) error
 	Stop(ctx context.Context, installID string) error
+	// Forget is called once on uninstall, after Stop: the host drops its
+	// record of the install (grants, settings), so the same app can be
+	// installed again; what the app stored stays until DeleteData.
+	Forget(ctx context.Context, installID string) error
 	// DeleteData removes everything the app stored for the install (its
 	// key-value storage); called once, on uninstall without keeping data.
 	DeleteData(ctx context.Context, installID string) error

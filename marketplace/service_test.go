@@ -162,6 +162,9 @@ func TestUninstallKeepsData(t *testing.T) {
 		if len(f.host.Deleted()) != 0 {
 			t.Fatalf("data deleted although kept: %v", f.host.Deleted())
 		}
+		if !slices.Contains(f.host.Forgotten(), in.ID) {
+			t.Fatalf("the host still has the kept install's record: forgotten %v", f.host.Forgotten())
+		}
 		e := f.audit.find("marketplace.uninstall", audit.ResultOK)
 		if len(e) != 1 || e[0].Details["keep_data"] != true {
 			t.Fatalf("audit %+v", e)

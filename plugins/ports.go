@@ -108,4 +108,7 @@ type Installs interface {
 	ListInstalls(ctx context.Context, orgID string) ([]InstallRecord, error) // "" for every organisation
 	SetEnabled(ctx context.Context, id string, enabled bool) error
 	DeleteInstall(ctx context.Context, id string) error
+	// ForgetInstall removes the install's record but keeps what it stored
+	// (an uninstall that keeps the data); ENotFound when there is none.
+	ForgetInstall(ctx context.Context, id string) error
 }

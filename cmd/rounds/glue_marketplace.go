@@ -75,6 +75,13 @@ func (r appRunner) Stop(ctx context.Context, installID string) error {
 	return nil
 }
 
+func (r appRunner) Forget(ctx context.Context, installID string) error {
+	if err := r.store.ForgetInstall(ctx, installID); err != nil && !core.IsCode(err, core.ENotFound) {
+		return err
+	}
+	return nil
+}
+
 func (r appRunner) DeleteData(ctx context.Context, installID string) error {
 	for {
 		keys, err := r.store.Keys(ctx, installID, "", 500)

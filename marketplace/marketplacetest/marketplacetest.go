@@ -137,11 +137,12 @@ func (p *Publisher) Add(v Version, data []byte) {
 
 // Host records what the marketplace asks the app host to do.
 type Host struct {
-	mu      sync.Mutex
-	running map[string]marketplace.RunningApp
-	calls   []string
-	deleted []string
-	failOn  string
+	mu        sync.Mutex
+	running   map[string]marketplace.RunningApp
+	calls     []string
+	deleted   []string
+	forgotten []string
+	failOn    string
 }
 
 // NewHost returns a host running nothing.
@@ -175,6 +176,21 @@ func (h *Host) Stop(ctx context.Context, id string) error {
 	h.calls = append(h.calls, "stop")
 	delete(h.running, id)
 	return nil
+}
+
+// Forget records that the host forgot the install.
+func (h *Host) Forget(ctx context.Context, id string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.forgotten = append(h.forgotten, id)
+	return nil
+}
+
+// Forgotten lists the installs forgotten, in order.
+func (h *Host) Forgotten() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.forgotten...)
 }
 
 // DeleteData records the deletion.

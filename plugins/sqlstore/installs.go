@@ -102,6 +102,18 @@ func (s *Store) SetEnabled(ctx context.Context, id string, enabled bool) error {
 	return nil
 }
 
+// ForgetInstall removes the install's record and leaves its storage.
+func (s *Store) ForgetInstall(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM plugins_installs WHERE id = ?`, id)
+	if err != nil {
+		return core.Wrap(err, "forget install")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return core.Errorf(core.ENotFound, "no install %s", id)
+	}
+	return nil
+}
+
 // DeleteInstall removes the install and its storage in one transaction.
 func (s *Store) DeleteInstall(ctx context.Context, id string) error {
 	return s.db.InTx(ctx, func(tx *sqldb.Tx) error {
