@@ -346,6 +346,9 @@ func (s *Service) Install(ctx context.Context, a core.Actor, req InstallRequest)
 	if err := checkSettings(f.v.Manifest, settings); err != nil {
 		return Install{}, err
 	}
+	if err := s.checkDepartments(ctx, req.OrgID, f.v.Manifest, req.Grants, settings, &req.Visibility); err != nil {
+		return Install{}, err
+	}
 	now := s.cfg.Clock.Now()
 	in := Install{ID: core.NewID(), OrgID: req.OrgID, AppID: req.AppID, Enabled: req.Enable,
 		Current: f.release(slices.Clone(req.Grants), settings, s.cfg.Clock), Visibility: req.Visibility,
@@ -531,6 +534,9 @@ func (s *Service) Configure(ctx context.Context, a core.Actor, id string, settin
 		if err := checkSettings(m, next); err != nil {
 			return nil, err
 		}
+		if err := s.checkDepartments(ctx, in.OrgID, m, nil, next, nil); err != nil {
+			return nil, err
+		}
 		in.Current.Settings = next
 		keys := slices.Sorted(maps.Keys(next))
 		return map[string]any{"keys": keys}, nil
@@ -541,6 +547,9 @@ func (s *Service) Configure(ctx context.Context, a core.Actor, id string, settin
 func (s *Service) SetVisibility(ctx context.Context, a core.Actor, id string, v Visibility) (Install, error) {
 	return s.change(ctx, a, id, "marketplace.visibility", func(in *Install) (map[string]any, error) {
 		if err := checkVisibility(v); err != nil {
+			return nil, err
+		}
+		if err := s.checkDepartments(ctx, in.OrgID, sdk.Manifest{}, nil, nil, &v); err != nil {
 			return nil, err
 		}
 		in.Visibility = v
@@ -624,6 +633,9 @@ func (s *Service) Upgrade(ctx context.Context, a core.Actor, id string, req Upgr
 			}
 		}
 		if err := checkSettings(m, settings); err != nil {
+			return nil, err
+		}
+		if err := s.checkDepartments(ctx, in.OrgID, m, grants, settings, nil); err != nil {
 			return nil, err
 		}
 		prev := in.Current

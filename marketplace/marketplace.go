@@ -36,6 +36,11 @@ type Authorizer interface {
 	Authorize(ctx context.Context, a core.Actor, orgID, object, action string) error
 }
 
+// Departments answers whether a department belongs to an organisation.
+type Departments interface {
+	IsDepartment(ctx context.Context, orgID, deptID string) (bool, error)
+}
+
 // Staff answers where people sit in the org chart, for app visibility.
 type Staff interface {
 	// InDepartments reports whether the person is current staff of any of

@@ -36,7 +36,11 @@ type Config struct {
 	Authz   Authorizer
 	Audit   audit.Recorder
 	Staff   Staff
-	Bus     bus.Bus
+	// Departments, when set, checks that every department an admin names
+	// (a grant's subtree, a department setting, visibility) is one of the
+	// organisation's; without it only the id's shape is checked.
+	Departments Departments
+	Bus         bus.Bus
 	// DataDir is this node's folder for unpacked bundles
 	// (<DataDir>/<app>/<version>-<sha>).
 	DataDir string
@@ -322,6 +326,46 @@ func checkGrants(grants []Grant, m sdk.Manifest) error {
 			}
 			if !core.ValidID(g.Subtree) {
 				return core.Invalid(f+".subtree", "subtree %q is not a department id", g.Subtree)
+			}
+		}
+	}
+	return nil
+}
+
+// checkDepartments refuses a department of another organisation (or none)
+// in grants, department settings or visibility.
+func (s *Service) checkDepartments(ctx context.Context, orgID string, m sdk.Manifest, grants []Grant, settings map[string]string, v *Visibility) error {
+	if s.cfg.Departments == nil {
+		return nil
+	}
+	check := func(field, id string) error {
+		ok, err := s.cfg.Departments.IsDepartment(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return core.Invalid(field, "%s is not a department of this organisation", id)
+		}
+		return nil
+	}
+	for i, g := range grants {
+		if g.Subtree != "" {
+			if err := check(fmt.Sprintf("grants[%d].subtree", i), g.Subtree); err != nil {
+				return err
+			}
+		}
+	}
+	for _, st := range m.Settings {
+		if val := settings[st.Key]; st.Type == "department" && val != "" {
+			if err := check("settings."+st.Key, val); err != nil {
+				return err
+			}
+		}
+	}
+	if v != nil {
+		for i, d := range v.Departments {
+			if err := check(fmt.Sprintf("visibility.departments[%d]", i), d); err != nil {
+				return err
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/marketplace"
 )
 
@@ -43,5 +44,29 @@ func TestReinstallAfterUninstallKeepingData(t *testing.T) {
 	// Forgetting twice (another node, a retry) is not an error.
 	if err := runner.Forget(ctx, old); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The marketplace asks the real org chart whether a department an admin
+// names belongs to the organisation.
+func TestAppDepartmentsAreTheOrganisations(t *testing.T) {
+	f := newDemoFixture(t)
+	v := appVisibility{f.s.app.areas.org}
+	ctx := context.Background()
+	orgs, err := f.s.app.areas.org.VisibleOrgs(ctx, core.SystemActor)
+	if err != nil || len(orgs) < 2 {
+		t.Fatalf("orgs %v %v", orgs, err)
+	}
+	other := orgs[0].ID
+	if other == f.org {
+		other = orgs[1].ID
+	}
+	if ok, err := v.IsDepartment(ctx, f.org, f.ward); err != nil || !ok {
+		t.Fatalf("own ward: %v %v", ok, err)
+	}
+	for _, c := range []struct{ org, dept string }{{other, f.ward}, {f.org, core.NewID()}, {core.NewID(), f.ward}} {
+		if ok, err := v.IsDepartment(ctx, c.org, c.dept); err != nil || ok {
+			t.Fatalf("%s in %s: %v %v", c.dept, c.org, ok, err)
+		}
 	}
 }

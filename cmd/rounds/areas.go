@@ -156,7 +156,7 @@ func (a *App) wireApps(ctx context.Context, c *coreParts, ar *areas) error {
 	}
 	mp, err := marketplace.New(marketplace.Config{
 		Store: marketplacestore.New(a.db), Files: c.files, Catalog: cat, Host: appRunner{app: a, host: host, store: store},
-		Authz: c.authz, Audit: c.audit, Staff: appVisibility{ar.org}, Bus: c.bus, DataDir: filepath.Join(a.cfg.DataDir, "apps"), Logger: a.log,
+		Authz: c.authz, Audit: c.audit, Staff: appVisibility{ar.org}, Departments: appVisibility{ar.org}, Bus: c.bus, DataDir: filepath.Join(a.cfg.DataDir, "apps"), Logger: a.log,
 	})
 	if err != nil {
 		return fmt.Errorf("marketplace: %w", err)

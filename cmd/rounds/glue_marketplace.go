@@ -107,6 +107,16 @@ func (r appRunner) DeleteData(ctx context.Context, installID string) error {
 // app is shown to.
 type appVisibility struct{ org *orgchart.Service }
 
+// IsDepartment: a department of the organisation (IsInSubtree of itself
+// answers ENotFound for any other id).
+func (v appVisibility) IsDepartment(ctx context.Context, orgID, deptID string) (bool, error) {
+	ok, err := v.org.IsInSubtree(ctx, orgID, deptID, deptID)
+	if core.IsCode(err, core.ENotFound) {
+		return false, nil
+	}
+	return ok, err
+}
+
 func (v appVisibility) InDepartments(ctx context.Context, orgID, userID string, deptIDs []string) (bool, error) {
 	_, mine, err := v.org.DepartmentsOf(ctx, orgID, userID)
 	if err != nil {
