@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // The notice outbox. An action writes its notices — and, when it finished
@@ -32,6 +33,52 @@ func (p *postedNotices) take() []string {
 	ids := p.ids
 	p.ids = nil
 	return ids
+}
+
+// finishQueue runs the Finisher off the acting request: a few workers, and
+// when they are all busy and the queue is full the caller runs it itself
+// (back-pressure rather than an unbounded backlog).
+type finishQueue struct {
+	once sync.Once
+	jobs chan finishJob
+}
+
+type finishJob struct {
+	n  Notice
+	ev Event
+}
+
+const (
+	finishWorkers = 2
+	finishBacklog = 1024
+)
+
+func (s *Service) finishLater(n Notice, ev Event) {
+	s.finishing.once.Do(func() {
+		s.finishing.jobs = make(chan finishJob, finishBacklog)
+		for range finishWorkers {
+			go func() {
+				for j := range s.finishing.jobs {
+					s.finish(j)
+				}
+			}()
+		}
+	})
+	select {
+	case s.finishing.jobs <- finishJob{n, ev}:
+	default:
+		s.finish(finishJob{n, ev})
+	}
+}
+
+func (s *Service) finish(j finishJob) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.finisher.RequestFinished(ctx, j.ev); err != nil {
+		s.log.Warn("approvals: a finished request's effect is not done yet; it is retried", "request", j.n.RequestID, "err", err)
+		return
+	}
+	s.posted.add(j.n.ID)
 }
 
 // sweepBatch is how many left-over notices one query returns; a sweep takes

@@ -94,19 +94,35 @@ func TestFailedActionLeavesNoNotice(t *testing.T) {
 }
 
 type recFinisher struct {
-	mu    sync.Mutex
-	down  error
-	calls map[string][]approvals.Status // request → statuses it was called with
+	mu       sync.Mutex
+	down     error
+	attempts int
+	calls    map[string][]approvals.Status // request → statuses it was called with
 }
 
 func (f *recFinisher) RequestFinished(_ context.Context, ev approvals.Event) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.attempts++
 	if f.down != nil {
 		return f.down
 	}
 	f.calls[ev.RequestID] = append(f.calls[ev.RequestID], ev.Status)
 	return nil
+}
+
+// callsFor waits up to wait (the Finisher runs off the acting request)
+// until the request has n calls, and returns them.
+func (f *recFinisher) callsFor(t *testing.T, req string, n int, wait time.Duration) []approvals.Status {
+	t.Helper()
+	for deadline := time.Now().Add(wait); ; time.Sleep(5 * time.Millisecond) {
+		f.mu.Lock()
+		got := slices.Clone(f.calls[req])
+		f.mu.Unlock()
+		if len(got) >= n || time.Now().After(deadline) {
+			return got
+		}
+	}
 }
 
 func TestFinisherIsCalledOnceAndRedoneWhenItFailed(t *testing.T) {
@@ -127,14 +143,14 @@ func TestFinisherIsCalledOnceAndRedoneWhenItFailed(t *testing.T) {
 		t.Fatalf("called before the request finished: %v", fin.calls)
 	}
 	e.approve(wardHead, req)
-	if got := fin.calls[req]; !slices.Equal(got, []approvals.Status{approvals.StatusApproved}) {
+	if got := fin.callsFor(t, req, 1, 5*time.Second); !slices.Equal(got, []approvals.Status{approvals.StatusApproved}) {
 		t.Fatalf("calls for %s = %v", req, got)
 	}
 	e.clock.Add(time.Hour)
 	if _, err := svc.SweepNotices(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := fin.calls[req]; len(got) != 1 {
+	if got := fin.callsFor(t, req, 2, 200*time.Millisecond); len(got) != 1 {
 		t.Fatalf("a sweep called it again: %v", got)
 	}
 
@@ -146,6 +162,18 @@ func TestFinisherIsCalledOnceAndRedoneWhenItFailed(t *testing.T) {
 	if out := e.approve(wardHead, req2); out.Status != approvals.StatusApproved {
 		t.Fatalf("approve answered %+v", out)
 	}
+	// The refused call runs off the request: wait until it was made.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		fin.mu.Lock()
+		n := fin.attempts
+		fin.mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if got := fin.callsFor(t, req2, 1, 0); len(got) != 0 {
+		t.Fatalf("a refused call counted: %v", got)
+	}
 	fin.mu.Lock()
 	fin.down = nil
 	fin.mu.Unlock()
@@ -153,7 +181,7 @@ func TestFinisherIsCalledOnceAndRedoneWhenItFailed(t *testing.T) {
 	if _, err := svc.SweepNotices(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := fin.calls[req2]; !slices.Equal(got, []approvals.Status{approvals.StatusApproved}) {
+	if got := fin.callsFor(t, req2, 1, 5*time.Second); !slices.Equal(got, []approvals.Status{approvals.StatusApproved}) {
 		t.Fatalf("calls for %s after the sweep = %v", req2, got)
 	}
 	if ns := e.outbox(); len(ns) != 0 {

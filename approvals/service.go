@@ -86,6 +86,7 @@ type Service struct {
 
 	noticeRetry time.Duration
 	posted      postedNotices
+	finishing   finishQueue
 }
 
 type compiledTemplate struct {
@@ -557,13 +558,13 @@ func (s *Service) after(ctx context.Context, x *run) {
 	}
 	ctx = context.WithoutCancel(ctx)
 	for _, n := range x.notices {
-		var err error
 		if n.Reason == ReasonFinished {
-			err = s.finisher.RequestFinished(ctx, x.event(SubjectFinished))
-		} else {
-			err = s.notifier.Notify(ctx, n)
+			// The person who acted does not wait for the roster or
+			// attendance; the outbox holds the call until it is done.
+			s.finishLater(n, x.event(SubjectFinished))
+			continue
 		}
-		if err != nil {
+		if err := s.notifier.Notify(ctx, n); err != nil {
 			s.log.WarnContext(ctx, "approvals: not done yet; it is retried", "request", x.r.ID, "reason", n.Reason, "err", err)
 			continue
 		}
