@@ -59,7 +59,8 @@ type outcome struct {
 // acknowledged submit is one request, approved once, and there are no
 // others; and each request's chat cards reached both of them exactly once —
 // the task card the head nurse, the approved card the nurse — although the
-// server was killed between committing actions and posting their cards.
+// server was killed between committing actions and posting their cards;
+// and attendance counts each request's overtime once.
 func approvalsDurability(t *testing.T, srv *server, cycles int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -249,6 +250,26 @@ func approvalsDurability(t *testing.T, srv *server, cycles int) {
 			len(headMissing), headMissing, headDoubled, len(nurseMissing), nurseMissing, nurseDoubled)
 	}
 	t.Logf("cards: %d task cards to the head nurse and %d approved cards to the nurse, none missing or doubled", len(byRequest), len(byRequest))
+
+	// Each approved request's overtime counted in attendance exactly once
+	// (two hours each), although effects too were cut off by the kills.
+	want2 := 120 * len(byRequest)
+	var month struct {
+		Summary struct {
+			OvertimeMinutes int `json:"overtime_minutes"`
+		} `json:"summary"`
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
+		if err := c.Do(ctx, nurse, "GET", "/api/v1/me/attendance/2026-11", nil, &month); err != nil {
+			t.Fatalf("attendance: %v", err)
+		}
+		if month.Summary.OvertimeMinutes >= want2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if month.Summary.OvertimeMinutes != want2 {
+		t.Errorf("attendance counts %d overtime minutes, want %d (120 for each of %d approved requests)", month.Summary.OvertimeMinutes, want2, len(byRequest))
+	}
 }
 
 // approvalCards counts the approval cards a person received in chat, by
