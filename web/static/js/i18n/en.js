@@ -496,6 +496,7 @@ export const en = {
   'adm.scope.orgchart:read': 'Read the org chart',
   'adm.scope.im:send': 'Send messages as its bot',
   'adm.scope.im:read': 'Read its bot\'s conversations',
+  'adm.scope.im:direct': 'Send direct messages to staff as its bot',
   'adm.scope.approvals:read': 'Read approvals',
   'adm.scope.approvals:submit': 'Submit approvals',
   'adm.scope.roster:read': 'Read rosters',

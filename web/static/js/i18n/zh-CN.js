@@ -496,6 +496,7 @@ export const zh = {
   'adm.scope.orgchart:read': '读取组织架构',
   'adm.scope.im:send': '以机器人发消息',
   'adm.scope.im:read': '读取机器人所在会话',
+  'adm.scope.im:direct': '以机器人私信本院员工',
   'adm.scope.approvals:read': '读取审批',
   'adm.scope.approvals:submit': '发起审批',
   'adm.scope.roster:read': '读取排班',
