@@ -777,7 +777,9 @@ export class ChatView {
     const body = h('div', { class: 'receipt-cols group-members', 'data-testid': 'members-dialog' });
     const status = h('p', { class: 'muted', role: 'status' });
     const roleLabel = (r) => (r === 'owner' || r === 'admin' || r === 'bot' ? t('chat.group.role.' + r) : '');
+    let renders = 0;
     const render = async () => {
+      const n = ++renders;
       const list = st.members ? [...st.members.values()] : [];
       const mine = st.members && st.members.get(this.me);
       const manager = !!mine && (mine.role === 'owner' || mine.role === 'admin');
@@ -786,10 +788,29 @@ export class ChatView {
         try { bots = await im.groupBots(id); } catch (e) { status.textContent = e.display || String(e); }
       }
       const who = (uid, extra) => [avatar(uid, people.name(uid), 28), h('span', null, people.name(uid)), extra];
+      const toggle = (uid, name, member) => async (e) => {
+        e.currentTarget.disabled = true;
+        status.textContent = '';
+        try {
+          if (member) await im.removeMember(id, uid); else await im.addMembers(id, [uid]);
+          await this.loadMembers(st);
+          status.textContent = t(member ? 'chat.group.bot.removed' : 'chat.group.bot.added', { name });
+        } catch (err) {
+          status.textContent = err.display || String(err);
+        }
+        render();
+      };
+      // A bot whose app was disabled or removed since is no longer offered,
+      // but its managers can still take it out.
+      const gone = (mem) => manager && bots && mem.role === 'bot' && !bots.some((b) => b.user_id === mem.user_id);
       const cols = [h('section', { class: 'receipt-col' },
         h('h3', null, t('chat.group.members'), ' ', h('span', { class: 'count' }, String(list.length))),
         h('ul', { class: 'people', 'data-testid': 'member-list' }, list.map((mem) => h('li', { 'data-user': mem.user_id, 'data-role': mem.role },
-          who(mem.user_id, roleLabel(mem.role) ? h('span', { class: 'muted small-text' }, roleLabel(mem.role)) : null)))))];
+          who(mem.user_id, roleLabel(mem.role) ? h('span', { class: 'muted small-text' }, roleLabel(mem.role)) : null),
+          gone(mem) ? h('button', {
+            type: 'button', class: 'small', 'aria-label': t('chat.group.bot.remove', { name: people.name(mem.user_id) }),
+            onclick: toggle(mem.user_id, people.name(mem.user_id), true),
+          }, t('common.remove')) : null))))];
       if (bots) {
         cols.push(h('section', { class: 'receipt-col' },
           h('h3', null, t('chat.group.bots')),
@@ -799,21 +820,10 @@ export class ChatView {
             h('button', {
               type: 'button', class: ['small', !b.member && 'primary'], 'data-testid': (b.member ? 'bot-remove-' : 'bot-add-') + b.app_id,
               'aria-label': t(b.member ? 'chat.group.bot.remove' : 'chat.group.bot.add', { name: b.name }),
-              onclick: async (e) => {
-                e.currentTarget.disabled = true;
-                status.textContent = '';
-                try {
-                  if (b.member) await im.removeMember(id, b.user_id); else await im.addMembers(id, [b.user_id]);
-                  await this.loadMembers(st);
-                  status.textContent = t(b.member ? 'chat.group.bot.removed' : 'chat.group.bot.added', { name: b.name });
-                } catch (err) {
-                  status.textContent = err.display || String(err);
-                }
-                render();
-              },
+              onclick: toggle(b.user_id, b.name, b.member),
             }, t(b.member ? 'common.remove' : 'chat.group.bot.addshort')))))));
       }
-      mount(body, ...cols);
+      if (n === renders) mount(body, ...cols); // a newer render (members changed meanwhile) wins
     };
     render();
     this.membersDialog = { st, render };
