@@ -127,6 +127,8 @@ test('admin: installs IT 报修 from the catalog, consenting to its scopes, with
   // Direct messages to staff are asked for by name, and granted unless the
   // admin unticks them.
   assert.ok(await consent.locator('[data-scope="im:direct"]').isChecked());
+  await consent.locator('[data-scope="im:direct"]').scrollIntoViewIfNeeded();
+  await shot(page, 'helpdesk-consent-scopes-desktop');
   // The engineers setting is required: the form will not go without it.
   await page.getByTestId('consent-install').click();
   assert.equal(await consent.locator('#cs-set-engineers').evaluate((el) => el.validity.valueMissing), true);
