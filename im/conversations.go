@@ -38,7 +38,8 @@ func (s *Service) checkActive(ctx context.Context, orgID string, ids []string, f
 }
 
 // CreateDirect opens (or returns the existing) direct conversation between
-// the actor and otherUserID.
+// the actor and otherUserID. A bot that opens one (an app with im:direct, a
+// system bot) takes part as a bot (RoleBot).
 func (s *Service) CreateDirect(ctx context.Context, a core.Actor, otherUserID string) (Conversation, error) {
 	uid, err := actorUser(a)
 	if err != nil {
@@ -68,7 +69,11 @@ func (s *Service) CreateDirect(ctx context.Context, a core.Actor, otherUserID st
 	}
 	now := s.clock.Now()
 	c := Conversation{ID: core.NewID(), OrgID: a.OrgID, Kind: Direct, DirectKey: key, ReceiptsOff: s.cfg.ReceiptsOffByDefault, CreatedAt: now, UpdatedAt: now}
-	c, err = s.create(ctx, c, uid, []string{uid, otherUserID})
+	var bots map[string]bool
+	if a.Kind == core.ActorBot {
+		bots = map[string]bool{uid: true}
+	}
+	c, err = s.create(ctx, c, uid, []string{uid, otherUserID}, bots)
 	if core.IsCode(err, core.EConflict) {
 		// Both people opened it at the same moment.
 		return s.store.DirectConversation(ctx, key)
@@ -101,7 +106,7 @@ func (s *Service) CreateGroup(ctx context.Context, a core.Actor, name string, me
 	}
 	now := s.clock.Now()
 	c := Conversation{ID: core.NewID(), OrgID: a.OrgID, Kind: Group, Name: name, OwnerID: uid, ReceiptsOff: s.cfg.ReceiptsOffByDefault, CreatedAt: now, UpdatedAt: now}
-	return s.create(ctx, c, uid, ids)
+	return s.create(ctx, c, uid, ids, nil)
 }
 
 func cleanIDs(ids []string, field string) ([]string, error) {
@@ -119,8 +124,9 @@ func cleanIDs(ids []string, field string) ([]string, error) {
 	return out, nil
 }
 
-// create inserts the conversation and its members and tells each member.
-func (s *Service) create(ctx context.Context, c Conversation, ownerID string, ids []string) (Conversation, error) {
+// create inserts the conversation and its members (those in bots as bots)
+// and tells each member.
+func (s *Service) create(ctx context.Context, c Conversation, ownerID string, ids []string, bots map[string]bool) (Conversation, error) {
 	var evs []Event
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateConversation(ctx, c); err != nil {
@@ -130,6 +136,9 @@ func (s *Service) create(ctx context.Context, c Conversation, ownerID string, id
 			role := RoleMember
 			if id == ownerID && c.Kind == Group {
 				role = RoleOwner
+			}
+			if bots[id] {
+				role = RoleBot
 			}
 			if _, err := tx.AddMember(ctx, Member{ConversationID: c.ID, UserID: id, Role: role}); err != nil {
 				return err
@@ -302,7 +311,8 @@ func (s *Service) Members(ctx context.Context, a core.Actor, convID string, p co
 	return ms, next, nil
 }
 
-// AddMembers adds people to a group. Owners and admins may.
+// AddMembers adds people to a group, and bots of the apps the group's
+// organisation has installed and enabled (as RoleBot). Owners and admins may.
 func (s *Service) AddMembers(ctx context.Context, a core.Actor, convID string, userIDs []string) error {
 	uid, err := actorUser(a)
 	if err != nil {
@@ -325,14 +335,90 @@ func (s *Service) AddMembers(ctx context.Context, a core.Actor, convID string, u
 	if err := s.mayManage(ctx, a, c, m); err != nil {
 		return err
 	}
-	if err := s.checkActive(ctx, c.OrgID, ids, "user_ids"); err != nil {
+	bots, err := s.staffOrBots(ctx, c.OrgID, ids, "user_ids")
+	if err != nil {
 		return err
 	}
-	return s.addMembers(ctx, convID, ids, uid)
+	return s.addMembers(ctx, convID, ids, bots, uid)
 }
 
-// addMembers adds the ids that are not yet members, in one transaction.
-func (s *Service) addMembers(ctx context.Context, convID string, ids []string, by string) error {
+// staffOrBots checks that each id is current staff of orgID or the bot of
+// an app orgID has installed and enabled, and returns the bots. An app's bot
+// of another organisation, of a disabled or removed install, or any other
+// account is refused.
+func (s *Service) staffOrBots(ctx context.Context, orgID string, ids []string, field string) (map[string]bool, error) {
+	bots := map[string]bool{}
+	for _, id := range ids {
+		if s.dir != nil {
+			ok, err := s.dir.IsActive(ctx, orgID, id)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				continue
+			}
+		}
+		if s.bots != nil {
+			if _, err := s.bots.AppBot(ctx, orgID, id); err == nil {
+				bots[id] = true
+				continue
+			} else if !core.IsCode(err, core.ENotFound) {
+				return nil, err
+			}
+		}
+		if s.dir == nil {
+			continue // without a directory anyone is taken, as checkActive does
+		}
+		return nil, core.Invalid(field, "%s is not current staff, nor the bot of an app installed and enabled here", id).With("user_id", id)
+	}
+	return bots, nil
+}
+
+// GroupBot is an installed app's bot as a group's managers see it: whether
+// it is in the group already.
+type GroupBot struct {
+	AppBot
+	Member bool `json:"member"`
+}
+
+// GroupBots lists the bots of the apps the group's organisation has
+// installed and enabled, for its owner and admins to add or remove.
+func (s *Service) GroupBots(ctx context.Context, a core.Actor, convID string) ([]GroupBot, error) {
+	uid, err := actorUser(a)
+	if err != nil {
+		return nil, err
+	}
+	c, m, err := membership(ctx, s.store, convID, uid)
+	if err != nil {
+		return nil, err
+	}
+	if c.Kind != Group {
+		return nil, core.Invalid("conversation_id", "apps' bots are added only to groups")
+	}
+	if err := s.mayManage(ctx, a, c, m); err != nil {
+		return nil, err
+	}
+	out := []GroupBot{}
+	if s.bots == nil {
+		return out, nil
+	}
+	bots, err := s.bots.AppBots(ctx, c.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bots {
+		_, err := s.store.Member(ctx, convID, b.UserID)
+		if err != nil && !core.IsCode(err, core.ENotFound) {
+			return nil, err
+		}
+		out = append(out, GroupBot{AppBot: b, Member: err == nil})
+	}
+	return out, nil
+}
+
+// addMembers adds the ids that are not yet members (those in bots as bots),
+// in one transaction.
+func (s *Service) addMembers(ctx context.Context, convID string, ids []string, bots map[string]bool, by string) error {
 	var evs []Event
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		c, err := tx.Conversation(ctx, convID)
@@ -353,7 +439,11 @@ func (s *Service) addMembers(ctx context.Context, convID string, ids []string, b
 			return core.Invalid("user_ids", "a group holds at most %d people", MaxGroupMembers)
 		}
 		for _, id := range added {
-			if _, err := tx.AddMember(ctx, Member{ConversationID: convID, UserID: id, Role: RoleMember}); err != nil {
+			role := RoleMember
+			if bots[id] {
+				role = RoleBot
+			}
+			if _, err := tx.AddMember(ctx, Member{ConversationID: convID, UserID: id, Role: role}); err != nil {
 				return err
 			}
 		}
@@ -375,7 +465,7 @@ func (s *Service) addMembers(ctx context.Context, convID string, ids []string, b
 }
 
 // RemoveMember removes someone from a group. Owners remove anyone but
-// themselves; admins remove plain members.
+// themselves; admins remove plain members and bots.
 func (s *Service) RemoveMember(ctx context.Context, a core.Actor, convID, userID string) error {
 	uid, err := actorUser(a)
 	if err != nil {
@@ -459,11 +549,21 @@ func (s *Service) removeMembers(ctx context.Context, convID string, ids []string
 }
 
 // passOwnership gives a group whose owner left to its first admin, or else
-// its first member (by user id, so every node picks the same person).
+// its first member (by user id, so every node picks the same person); never
+// to a bot.
 func (s *Service) passOwnership(ctx context.Context, tx Tx, c Conversation) (*Event, error) {
-	ms, err := tx.Members(ctx, c.ID, "", MaxGroupMembers)
-	if err != nil || len(ms) == 0 {
+	all, err := tx.Members(ctx, c.ID, "", MaxGroupMembers)
+	if err != nil {
 		return nil, err
+	}
+	var ms []Member // people: a bot never owns a group
+	for _, m := range all {
+		if !m.IsBot() {
+			ms = append(ms, m)
+		}
+	}
+	if len(ms) == 0 {
+		return nil, nil
 	}
 	next := ms[0]
 	for _, m := range ms {
@@ -478,7 +578,7 @@ func (s *Service) passOwnership(ctx context.Context, tx Tx, c Conversation) (*Ev
 	}
 	c.OwnerID = next.UserID
 	c.UpdatedAt = tx.Now()
-	c.MemberCount = len(ms)
+	c.MemberCount = len(all)
 	if err := tx.UpdateConversation(ctx, c); err != nil {
 		return nil, err
 	}
@@ -539,6 +639,9 @@ func (s *Service) SetRole(ctx context.Context, a core.Actor, convID, userID stri
 		target, err := tx.Member(ctx, convID, userID)
 		if err != nil {
 			return err
+		}
+		if target.IsBot() {
+			return core.Invalid("user_id", "an app's bot takes no role in the group: it neither manages it nor owns it")
 		}
 		// Conversation row first, member rows after (the lock order).
 		if role == RoleOwner {

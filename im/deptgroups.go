@@ -84,7 +84,7 @@ func (s *Service) CreateDepartmentGroup(ctx context.Context, a core.Actor, name,
 	now := s.clock.Now()
 	c := Conversation{ID: core.NewID(), OrgID: a.OrgID, Kind: Department, Name: name, DepartmentID: deptID, Subtree: subtree,
 		ReceiptsOff: s.cfg.ReceiptsOffByDefault, CreatedAt: now, UpdatedAt: now}
-	return s.create(ctx, c, "", ids)
+	return s.create(ctx, c, "", ids, nil)
 }
 
 // Reconcile recomputes a department group's members from the directory:
@@ -133,7 +133,7 @@ func (s *Service) Reconcile(ctx context.Context, convID string) error {
 		}
 	}
 	if len(add) > 0 {
-		if err := s.addMembers(ctx, convID, add, ""); err != nil {
+		if err := s.addMembers(ctx, convID, add, nil, ""); err != nil {
 			return err
 		}
 	}

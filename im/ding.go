@@ -78,8 +78,8 @@ const (
 const maxDingRecipients = 500
 
 // resolveDing turns a request into recipients (deduplicated, sender
-// excluded). Named people must be members of the conversation; on-duty
-// people are reached wherever they are.
+// excluded). Named people must be members of the conversation (bots among
+// them are left out); on-duty people are reached wherever they are.
 func (s *Service) resolveDing(ctx context.Context, r Reader, c Conversation, sender string, d *DingRequest) ([]DingRecipient, error) {
 	named, err := cleanIDs(d.UserIDs, "ding.user_ids")
 	if err != nil {
@@ -91,13 +91,17 @@ func (s *Service) resolveDing(ctx context.Context, r Reader, c Conversation, sen
 		if seen[u] {
 			continue
 		}
-		if _, err := r.Member(ctx, c.ID, u); err != nil {
+		mem, err := r.Member(ctx, c.ID, u)
+		if err != nil {
 			if core.IsCode(err, core.ENotFound) {
 				return nil, core.Invalid("ding.user_ids", "%s is not a member of this conversation", u).With("user_id", u)
 			}
 			return nil, err
 		}
 		seen[u] = true
+		if mem.IsBot() {
+			continue // a bot cannot acknowledge: "everyone" leaves it out
+		}
 		out = append(out, DingRecipient{UserID: u})
 	}
 	for _, target := range d.OnDuty {

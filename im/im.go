@@ -28,6 +28,12 @@ const (
 	RoleOwner  Role = "owner"
 	RoleAdmin  Role = "admin"
 	RoleMember Role = "member"
+	// RoleBot is a bot: an installed app's bot a group's managers added, or
+	// the bot that opened a direct conversation. It posts (and its app
+	// reads, with the scopes the hospital granted) like a member, but it is
+	// no reader: read receipts, unread lists and urgent-message
+	// acknowledgements leave it out, and it never manages the group.
+	RoleBot Role = "bot"
 )
 
 // MaxGroupMembers caps a group (the "groups up to 5,000").
@@ -72,6 +78,9 @@ type Member struct {
 
 // IsManager reports whether the member is the owner or an admin.
 func (m Member) IsManager() bool { return m.Role == RoleOwner || m.Role == RoleAdmin }
+
+// IsBot reports whether the member is a bot.
+func (m Member) IsBot() bool { return m.Role == RoleBot }
 
 // MessageKind says what a message carries.
 type MessageKind string

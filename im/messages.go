@@ -189,7 +189,7 @@ func (s *Service) Send(ctx context.Context, a core.Actor, req SendRequest) (Mess
 		if readMoved, err = tx.AdvanceRead(ctx, c.ID, uid, m.Seq); err != nil {
 			return err
 		}
-		receiptsOn = !c.ReceiptsOff
+		receiptsOn = !c.ReceiptsOff && !mem.IsBot() // a bot is no reader
 		all := []Event{{Type: EvMessagePosted, ConversationID: c.ID, Data: mustJSON(m)}}
 		if m.Urgent {
 			d := Ding{MessageID: m.ID, ConversationID: c.ID, OrgID: c.OrgID, SenderID: uid, CreatedAt: m.CreatedAt,

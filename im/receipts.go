@@ -40,6 +40,7 @@ func (s *Service) MarkRead(ctx context.Context, a core.Actor, convID string, seq
 		if err != nil {
 			return err
 		}
+		receiptsOn = receiptsOn && !m.IsBot() // a bot is no reader
 		rp = ReadPosition{ConversationID: convID, ReadSeq: m.ReadSeq}
 		if rp.Unread, err = tx.Unread(ctx, convID, uid); err != nil {
 			return err
@@ -146,7 +147,7 @@ func (s *Service) FlushReceipts(ctx context.Context) {
 }
 
 // Receipt tells who has and has not read a message. Members who joined after
-// the message are in neither list; the sender is in neither.
+// the message are in neither list; the sender and bots are in neither.
 func (s *Service) Receipt(ctx context.Context, a core.Actor, messageID string) (Receipt, error) {
 	uid, err := actorUser(a)
 	if err != nil {

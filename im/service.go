@@ -108,6 +108,9 @@ type Deps struct {
 	// Observer hears of every message stored, for the node's metrics
 	// (optional). It must be quick.
 	Observer Observer
+	// Bots names the installed apps' bots a group may take in (optional;
+	// without it groups hold people only).
+	Bots AppBots
 }
 
 // Observer hears what the service did, counted where it happens.
@@ -134,6 +137,7 @@ type Service struct {
 	files    files.Store
 	audit    audit.Recorder
 	observer Observer
+	bots     AppBots
 
 	// indexFollowed is set once FollowIndex runs: from then on the index
 	// follows the log and sends do not write it themselves.
@@ -155,7 +159,7 @@ func NewService(d Deps, cfg Config) *Service {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Service{store: d.Store, bus: d.Bus, clock: d.Clock, dir: d.Directory, authz: d.Authorizer, index: d.Index, log: d.Logger, onDuty: d.OnDuty, managers: d.Managers, files: d.Files, audit: d.Audit, observer: d.Observer,
+	return &Service{store: d.Store, bus: d.Bus, clock: d.Clock, dir: d.Directory, authz: d.Authorizer, index: d.Index, log: d.Logger, onDuty: d.OnDuty, managers: d.Managers, files: d.Files, audit: d.Audit, observer: d.Observer, bots: d.Bots,
 		cfg: cfg.withDefaults(), pending: map[string]map[string]int64{}}
 }
 

@@ -39,7 +39,7 @@ type Reader interface {
 	Messages(ctx context.Context, convID string, q HistoryQuery) ([]Message, error)
 	// ReadStates splits the members who joined before seq into those who
 	// have read it (read_seq >= seq) and those who have not, excluding
-	// exceptUserID (the sender).
+	// exceptUserID (the sender) and bots (RoleBot), who read nothing.
 	ReadStates(ctx context.Context, convID string, seq int64, exceptUserID string) (read, unread []string, err error)
 	// EventsAfter returns every event with position > pos, in position order
 	// (the tailer's view).
@@ -153,4 +153,22 @@ type Directory interface {
 // It returns core.EForbidden when not allowed.
 type Authorizer interface {
 	Authorize(ctx context.Context, a core.Actor, orgID, object, action string) error
+}
+
+// AppBots answers which accounts are the bots of an organisation's
+// installed, enabled apps: the bots a group's owner and admins may add to
+// the group. cmd/rounds implements it over the marketplace.
+type AppBots interface {
+	// AppBots lists the bots of orgID's installed, enabled apps.
+	AppBots(ctx context.Context, orgID string) ([]AppBot, error)
+	// AppBot returns userID's bot when it is the bot of an installed,
+	// enabled app of orgID; ENotFound otherwise.
+	AppBot(ctx context.Context, orgID, userID string) (AppBot, error)
+}
+
+// AppBot is the bot account of an installed app.
+type AppBot struct {
+	UserID string `json:"user_id"`
+	AppID  string `json:"app_id"`
+	Name   string `json:"name"` // the app's name, e.g. 智能排班
 }

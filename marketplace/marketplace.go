@@ -73,6 +73,7 @@ type RunningApp struct {
 	InstallID  string
 	OrgID      string
 	AppID      string
+	AppName    string // the manifest's name (e.g. 智能排班): the bot is named after it
 	Version    string
 	BotUserID  string // the install id: the app's bot account has the install's id
 	Dir        string

@@ -184,7 +184,7 @@ func (s *Service) apply(ctx context.Context, in Install) error {
 	if err != nil {
 		return err
 	}
-	return s.cfg.Host.Start(ctx, RunningApp{InstallID: in.ID, OrgID: in.OrgID, AppID: in.AppID, Version: in.Current.Version,
+	return s.cfg.Host.Start(ctx, RunningApp{InstallID: in.ID, OrgID: in.OrgID, AppID: in.AppID, AppName: in.Current.Manifest.Name, Version: in.Current.Version,
 		BotUserID: in.ID, Dir: dir, Executable: exe, Checksum: in.Current.Checksum,
 		Grants: slices.Clone(in.Current.Grants), Settings: in.Current.Settings})
 }

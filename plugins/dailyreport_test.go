@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,15 +18,28 @@ import (
 )
 
 // TestDailyReportAppEndToEnd installs the real 日报 app bundle and uses it
-// through the host: a slash command, its HTTP route and its page.
+// through the host: the reminder job telling who has not written directly
+// (and the department's group), a slash command, its HTTP route and its page.
 func TestDailyReportAppEndToEnd(t *testing.T) {
 	dir := buildAppBundle(t, "dailyreport", "daily-report", "manifest.json", "ui/write.html")
 	e := newEnv(t, nil)
+	e.msgs.add("cardio-group", "bot-daily", "u-cardio")
+	beijing := time.FixedZone("CST", 8*3600)
 	inst := plugins.Install{ID: core.NewID(), OrgID: "org1", AppID: "daily-report", BotUserID: "bot-daily", Dir: dir,
 		Checksum: checksum(t, filepath.Join(dir, "daily-report")),
-		Grants:   []plugins.Grant{{Scope: sdk.ScopeOrgchartRead, Subtree: "med"}, {Scope: sdk.ScopeIMSend}, {Scope: sdk.ScopeHTTPRoutes}},
-		Settings: map[string]string{"department": "cardio", "reminder_conversation": "cardio-group"}}
+		Grants:   []plugins.Grant{{Scope: sdk.ScopeOrgchartRead, Subtree: "med"}, {Scope: sdk.ScopeIMSend}, {Scope: sdk.ScopeIMDirect}, {Scope: sdk.ScopeHTTPRoutes}},
+		// The reminder is due this hour, so the job run below sends it.
+		Settings: map[string]string{"department": "cardio", "reminder_conversation": "cardio-group", "reminder_hour": strconv.Itoa(time.Now().In(beijing).Hour())}}
 	e.start(t, inst)
+	if err := e.host.RunJob(context.Background(), inst.ID, "reminder"); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().In(beijing).Format("2006-01-02")
+	if got := e.msgs.Sent(); len(got) != 2 ||
+		got[0] != "direct:u-cardio|bot-daily|张三，您 "+today+" 的日报还没有提交。请在应用中心「日报」的写日报页面填写，或在聊天里输入 /daily 今天完成的工作。" ||
+		got[1] != "cardio-group|bot-daily|"+today+" 日报未交 (1/1): 张三。已逐一私信提醒。" {
+		t.Fatalf("reminders = %q", got)
+	}
 	reply, err := e.host.Command(context.Background(), core.Actor{UserID: "u-cardio", OrgID: "org1"}, "daily", "查房完成", "c")
 	if err != nil || !strings.HasPrefix(reply, "已收到 ") {
 		t.Fatalf("/daily = %q, %v", reply, err)

@@ -234,6 +234,7 @@ func (a *App) wireIM(ctx context.Context, c *coreParts, ar *areas) error {
 	svc := im.NewService(im.Deps{
 		Store: imstore.New(a.db), Bus: c.bus, Clock: core.SystemClock{}, Directory: ar.org, Authorizer: c.authz,
 		Index: c.search, OnDuty: onDuty{ar.roster}, Managers: ar.org, Files: c.files, Audit: c.audit, Logger: a.log, Observer: a.metrics,
+		Bots: appBots{marketplacestore.New(a.db)},
 	}, im.Config{
 		RecallWindow: a.cfg.IM.RecallWindow.D(), EventRetention: a.cfg.IM.ResumeWindow.D(), MaxFileBytes: a.cfg.Files.MaxUploadBytes,
 	})

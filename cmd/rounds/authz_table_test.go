@@ -120,6 +120,7 @@ var routeTable = map[string]string{
 	"POST /api/v1/im/conversations/{id}/leave":                 "unyynnn",
 	"GET /api/v1/im/conversations/{id}/members":                "unyynnn",
 	"POST /api/v1/im/conversations/{id}/members":               "uvvyvvv",
+	"GET /api/v1/im/conversations/{id}/bots":                   "unnynnn",
 	"DELETE /api/v1/im/conversations/{id}/members/{user_id}":   "unnynnn",
 	"PUT /api/v1/im/conversations/{id}/members/{user_id}/role": "uvvyvvv",
 	"GET /api/v1/im/conversations/{id}/messages":               "unyynnn",

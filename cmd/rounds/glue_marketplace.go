@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/authz"
 	"github.com/roundshq/rounds/core/identity"
+	"github.com/roundshq/rounds/im"
 	"github.com/roundshq/rounds/marketplace"
 	"github.com/roundshq/rounds/orgchart"
 	"github.com/roundshq/rounds/plugins"
+	"github.com/roundshq/rounds/plugins/sdk"
 	pluginstore "github.com/roundshq/rounds/plugins/sqlstore"
 )
 
@@ -40,7 +43,9 @@ func (r appRunner) Start(ctx context.Context, a marketplace.RunningApp) error {
 
 // ensureBot makes the app's bot account (its id is the install's id) and
 // lets it take part in chat like a member of staff; what it may actually do is
-// limited by the scopes the admin granted.
+// limited by the scopes the admin granted. The bot is named after the app
+// (the manifest's name, e.g. 智能排班), which is what people see in chat; a
+// bot made before, or by an older version of the app, is renamed at start.
 func (r appRunner) ensureBot(ctx context.Context, a marketplace.RunningApp) error {
 	login := "app." + strings.ToLower(strings.NewReplacer("_", "-", "/", "-").Replace(a.AppID))
 	if len(login) > 40 {
@@ -51,8 +56,13 @@ func (r appRunner) ensureBot(ctx context.Context, a marketplace.RunningApp) erro
 	// tail random, so the tail tells installs apart.
 	id := strings.ReplaceAll(a.InstallID, "-", "")
 	login += "." + id[len(id)-12:]
-	_, err := r.app.core.identity.CreateUser(ctx, core.SystemActor, identity.NewUser{ID: a.BotUserID, OrgID: a.OrgID, Login: login, DisplayName: a.AppID, Kind: identity.KindBot})
-	if err != nil && !core.IsCode(err, core.EConflict) {
+	name := botName(a)
+	ids := r.app.core.identity
+	_, err := ids.CreateUser(ctx, core.SystemActor, identity.NewUser{ID: a.BotUserID, OrgID: a.OrgID, Login: login, DisplayName: name, Kind: identity.KindBot})
+	if core.IsCode(err, core.EConflict) {
+		err = ids.RenameBot(ctx, core.SystemActor, a.BotUserID, name)
+	}
+	if err != nil {
 		return err
 	}
 	// A conflict is the bot of an install started before; a login taken by
@@ -63,6 +73,15 @@ func (r appRunner) ensureBot(ctx context.Context, a marketplace.RunningApp) erro
 		return err
 	}
 	return r.app.grant(ctx, a.OrgID, a.BotUserID, authz.RoleStaff)
+}
+
+// botName is the app's name as people should see it, or its id when the
+// manifest's name would not do as a display name.
+func botName(a marketplace.RunningApp) string {
+	if n := strings.TrimSpace(a.AppName); n != "" && n == a.AppName && utf8.RuneCountInString(n) <= 100 {
+		return n
+	}
+	return a.AppID
 }
 
 func (r appRunner) Stop(ctx context.Context, installID string) error {
@@ -133,4 +152,52 @@ func (v appVisibility) InDepartments(ctx context.Context, orgID, userID string, 
 		}
 	}
 	return false, nil
+}
+
+// appBots tells chat which accounts are the bots of an organisation's
+// installed, enabled apps that speak in groups (granted im:send or im:read):
+// the bots a group's owner may add. The marketplace's record of installs
+// answers.
+type appBots struct{ installs marketplace.Store }
+
+var _ im.AppBots = appBots{}
+
+func (b appBots) AppBots(ctx context.Context, orgID string) ([]im.AppBot, error) {
+	ins, err := b.installs.Installs(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	out := []im.AppBot{}
+	for _, in := range ins {
+		if in.Enabled && in.OrgID == orgID && speaksInGroups(in) {
+			out = append(out, appBotOf(in))
+		}
+	}
+	return out, nil
+}
+
+func (b appBots) AppBot(ctx context.Context, orgID, userID string) (im.AppBot, error) {
+	in, err := b.installs.Install(ctx, userID) // a bot's id is its install's id
+	if err != nil {
+		return im.AppBot{}, err
+	}
+	if !in.Enabled || in.OrgID != orgID || !speaksInGroups(in) {
+		return im.AppBot{}, core.Errorf(core.ENotFound, "no enabled app of this organisation that may post or read in groups has the bot %s", userID)
+	}
+	return appBotOf(in), nil
+}
+
+// speaksInGroups: a bot without im:send or im:read could do nothing in a
+// group.
+func speaksInGroups(in marketplace.Install) bool {
+	for _, g := range in.Current.Grants {
+		if g.Scope == sdk.ScopeIMSend || g.Scope == sdk.ScopeIMRead {
+			return true
+		}
+	}
+	return false
+}
+
+func appBotOf(in marketplace.Install) im.AppBot {
+	return im.AppBot{UserID: in.ID, AppID: in.AppID, Name: botName(marketplace.RunningApp{AppID: in.AppID, AppName: in.Current.Manifest.Name})}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/marketplace"
+	"github.com/roundshq/rounds/plugins/sdk"
 )
 
 // startRealApp builds the app in plugins/apps/<src>, lays it out as an
@@ -19,6 +21,12 @@ import (
 // f's node the way the marketplace does. It returns the install id; the app
 // stops when the test ends.
 func startRealApp(t *testing.T, f *demoFixture, appID, src string, files []string, grants []marketplace.Grant, settings map[string]string) string {
+	t.Helper()
+	return startRealAppAs(t, f, core.NewID(), appID, src, files, grants, settings)
+}
+
+// startRealAppAs is startRealApp for a chosen install id.
+func startRealAppAs(t *testing.T, f *demoFixture, installID, appID, src string, files []string, grants []marketplace.Grant, settings map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	srcDir := filepath.Join("../../plugins/apps", src)
@@ -38,12 +46,15 @@ func startRealApp(t *testing.T, f *demoFixture, appID, src string, files []strin
 	}
 	bin, _ := os.ReadFile(exe)
 	sum := sha256.Sum256(bin)
-	installID := core.NewID()
+	var m sdk.Manifest
+	if b, err := os.ReadFile(filepath.Join(srcDir, "manifest.json")); err == nil {
+		_ = json.Unmarshal(b, &m)
+	}
 	s := f.s
 	runner := appRunner{app: s.app, host: s.app.areas.apps, store: s.app.areas.appStore}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := runner.Start(ctx, marketplace.RunningApp{InstallID: installID, OrgID: f.org, AppID: appID, Version: "0.1.0",
+	if err := runner.Start(ctx, marketplace.RunningApp{InstallID: installID, OrgID: f.org, AppID: appID, AppName: m.Name, Version: m.Version,
 		BotUserID: installID, Dir: dir, Executable: exe, Checksum: hex.EncodeToString(sum[:]), Grants: grants, Settings: settings}); err != nil {
 		t.Fatalf("start the app: %v", err)
 	}

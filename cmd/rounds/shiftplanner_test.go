@@ -61,7 +61,7 @@ func TestShiftPlannerAppEndToEnd(t *testing.T) {
 
 	// Install the real app bundle, granted the ward's part of the org
 	// chart, as the marketplace would start it.
-	startRealApp(t, f, "shift-planner", "shiftplanner", []string{"manifest.json", "ui/plan.html"},
+	installID := startRealApp(t, f, "shift-planner", "shiftplanner", []string{"manifest.json", "ui/plan.html"},
 		[]marketplace.Grant{{Scope: sdk.ScopeOrgchartRead, Subtree: f.ward}, {Scope: sdk.ScopeRosterRead, Subtree: f.ward},
 			{Scope: sdk.ScopeRosterWrite, Subtree: f.ward}, {Scope: sdk.ScopeIMDirect}, {Scope: sdk.ScopeHTTPRoutes}}, nil)
 	depts, err := pluginDirectory{s.app.areas.org}.Departments(ctx, f.org, f.ward)
@@ -174,6 +174,15 @@ func TestShiftPlannerAppEndToEnd(t *testing.T) {
 		if !strings.Contains(summary, want) {
 			t.Fatalf("the head nurse's summary lacks %q:\n%s", want, summary)
 		}
+	}
+
+	// In her chat list the summary comes from 智能排班, the app's name, not
+	// from "shift-planner".
+	var bot struct {
+		DisplayName string `json:"display_name"`
+	}
+	if code := s.do("GET", "/api/v1/users/"+installID, f.head, nil, &bot); code != 200 || bot.DisplayName != "智能排班" {
+		t.Fatalf("the app's bot: %d %+v", code, bot)
 	}
 
 	// The app's page is served to her.

@@ -132,6 +132,9 @@ type Store interface {
 	// SetStatus changes the account's status. Disabling revokes every open
 	// session and token of the user in the same transaction.
 	SetStatus(ctx context.Context, userID string, status Status, at time.Time) error
+	// SetDisplayName changes the account's display name; ENotFound when
+	// there is no such account.
+	SetDisplayName(ctx context.Context, userID, name string) error
 
 	// CreateBot inserts a bot account and its token in one transaction.
 	// EConflict when the login is taken.

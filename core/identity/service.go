@@ -286,6 +286,29 @@ func (s *Service) GetUser(ctx context.Context, a core.Actor, id string) (User, e
 	return u, nil
 }
 
+// RenameBot changes a bot account's display name: an app's bot is named
+// after its app and follows the app's name from version to version. Only the
+// system does this; a person's name comes from the org chart.
+func (s *Service) RenameBot(ctx context.Context, a core.Actor, userID, name string) error {
+	if !a.IsSystem() {
+		return core.Errorf(core.EForbidden, "only the system renames bots")
+	}
+	if err := checkDisplayName(name); err != nil {
+		return err
+	}
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.Kind != KindBot {
+		return core.Invalid("user_id", "%s is not a bot", userID)
+	}
+	if u.DisplayName == name {
+		return nil
+	}
+	return s.store.SetDisplayName(ctx, userID, name)
+}
+
 type userCursor struct {
 	After string `json:"a"`
 }

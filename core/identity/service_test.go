@@ -1070,3 +1070,27 @@ func BenchmarkHashPassword(b *testing.B) {
 		}
 	}
 }
+
+// TestRenameBot: the system renames a bot (an app's bot follows its app's
+// name); nobody else may, and a person is not renamed this way.
+func TestRenameBot(t *testing.T) {
+	e := newEnv(t, identity.Config{})
+	ctx := context.Background()
+	bot, err := e.svc.CreateUser(ctx, core.SystemActor, identity.NewUser{OrgID: e.org, Login: "app.shift-planner.0193abcd", DisplayName: "shift-planner", Kind: identity.KindBot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RenameBot(ctx, core.SystemActor, bot.ID, "智能排班"); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := e.svc.GetUser(ctx, e.admin, bot.ID); u.DisplayName != "智能排班" || u.Login != bot.Login {
+		t.Fatalf("after rename: %+v", u)
+	}
+	wantCode(t, e.svc.RenameBot(ctx, e.admin, bot.ID, "别名"), core.EForbidden)
+	wantCode(t, e.svc.RenameBot(ctx, core.SystemActor, bot.ID, " "), core.EInvalid)
+	wantCode(t, e.svc.RenameBot(ctx, core.SystemActor, e.admin.UserID, "管理员"), core.EInvalid)
+	wantCode(t, e.svc.RenameBot(ctx, core.SystemActor, core.NewID(), "x"), core.ENotFound)
+	if u, _ := e.svc.GetUser(ctx, e.admin, bot.ID); u.DisplayName != "智能排班" {
+		t.Fatalf("a refused rename changed the name: %+v", u)
+	}
+}

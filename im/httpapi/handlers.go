@@ -101,7 +101,8 @@ func (h *Handlers) Register(rt *httpapi.Router) {
 		{Method: "GET", Path: c + "/{id}", Summary: "Get a conversation as I see it", Response: im.ConversationView{}, Handler: h.get},
 		{Method: "PATCH", Path: c + "/{id}", Summary: "Rename, set announcement mode or turn receipts on or off", Request: UpdateConversationRequest{}, Response: im.Conversation{}, Handler: h.update},
 		{Method: "GET", Path: c + "/{id}/members", Summary: "List members (paginated)", Response: httpapi.List[im.Member]{}, Handler: h.members},
-		{Method: "POST", Path: c + "/{id}/members", Summary: "Add people to a group", Request: UserIDsRequest{}, Status: http.StatusNoContent, Handler: h.addMembers},
+		{Method: "POST", Path: c + "/{id}/members", Summary: "Add people (and installed apps' bots) to a group", Request: UserIDsRequest{}, Status: http.StatusNoContent, Handler: h.addMembers},
+		{Method: "GET", Path: c + "/{id}/bots", Summary: "The bots of the organisation's installed, enabled apps a group's owner and admins may add, and whether each is in", Response: httpapi.List[im.GroupBot]{}, Handler: h.groupBots},
 		{Method: "DELETE", Path: c + "/{id}/members/{user_id}", Summary: "Remove someone from a group", Status: http.StatusNoContent, Handler: h.removeMember},
 		{Method: "PUT", Path: c + "/{id}/members/{user_id}/role", Summary: "Make a member admin or member, or hand over ownership", Request: RoleRequest{}, Status: http.StatusNoContent, Handler: h.setRole},
 		{Method: "PATCH", Path: c + "/{id}/prefs", Summary: "Mute or pin a conversation for me", Request: PrefsRequest{}, Response: im.Member{}, Handler: h.prefs},
@@ -224,6 +225,19 @@ func (h *Handlers) addMembers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handlers) groupBots(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpapi.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	bs, err := h.svc.GroupBots(r.Context(), httpapi.Actor(r), id)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, httpapi.List[im.GroupBot]{Items: bs})
 	return nil
 }
 

@@ -203,6 +203,36 @@ func Run(t *testing.T, newStore func(t *testing.T) im.Store) {
 		}
 	})
 
+	t.Run("a bot is no reader", func(t *testing.T) {
+		s, c := setup(t)
+		bot := core.NewID()
+		err := s.InTx(ctx, func(tx im.Tx) error {
+			_, err := tx.AddMember(ctx, im.Member{ConversationID: c.ID, UserID: bot, Role: im.RoleBot})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := s.Member(ctx, c.ID, bot); err != nil || m.Role != im.RoleBot {
+			t.Fatalf("bot member %+v %v", m, err)
+		}
+		if _, err := send(t, s, c.ID, u1, core.NewID(), "m"); err != nil {
+			t.Fatal(err)
+		}
+		read, unread, err := s.ReadStates(ctx, c.ID, 1, u1)
+		if err != nil || len(read) != 0 || len(unread) != 1 || unread[0] != u2 {
+			t.Fatalf("read=%v unread=%v err=%v (the bot must be in neither)", read, unread, err)
+		}
+		// Its own message is not counted out either.
+		if _, err := send(t, s, c.ID, bot, core.NewID(), "报修 #1 状态: 已解决"); err != nil {
+			t.Fatal(err)
+		}
+		read, unread, _ = s.ReadStates(ctx, c.ID, 2, bot)
+		if len(read) != 0 || len(unread) != 2 {
+			t.Fatalf("bot's message: read=%v unread=%v", read, unread)
+		}
+	})
+
 	t.Run("event log: positions, visibility, prune", func(t *testing.T) {
 		s, c := setup(t)
 		var all []im.Event

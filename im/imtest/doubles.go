@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/roundshq/rounds/core"
+	"github.com/roundshq/rounds/im"
 )
 
 // Clock is a clock tests move by hand.
@@ -130,4 +131,56 @@ func (z Authorizer) Authorize(_ context.Context, a core.Actor, _ string, _, acti
 		return nil
 	}
 	return core.Errorf(core.EForbidden, "not allowed")
+}
+
+// Bots is an im.AppBots double: the installed, enabled apps' bots of each
+// organisation.
+type Bots struct {
+	mu    sync.Mutex
+	ByOrg map[string][]im.AppBot
+}
+
+// NewBots returns an empty double.
+func NewBots() *Bots { return &Bots{ByOrg: map[string][]im.AppBot{}} }
+
+// Install gives orgID an app whose bot is userID; Remove takes it away (the
+// app disabled or uninstalled).
+func (b *Bots) Install(orgID, userID, appID, name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.ByOrg[orgID] = append(b.ByOrg[orgID], im.AppBot{UserID: userID, AppID: appID, Name: name})
+}
+
+// Remove takes userID's app away from every organisation.
+func (b *Bots) Remove(userID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for org, bs := range b.ByOrg {
+		out := bs[:0]
+		for _, x := range bs {
+			if x.UserID != userID {
+				out = append(out, x)
+			}
+		}
+		b.ByOrg[org] = out
+	}
+}
+
+// AppBots implements im.AppBots.
+func (b *Bots) AppBots(_ context.Context, orgID string) ([]im.AppBot, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]im.AppBot(nil), b.ByOrg[orgID]...), nil
+}
+
+// AppBot implements im.AppBots.
+func (b *Bots) AppBot(_ context.Context, orgID, userID string) (im.AppBot, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, x := range b.ByOrg[orgID] {
+		if x.UserID == userID {
+			return x, nil
+		}
+	}
+	return im.AppBot{}, core.Errorf(core.ENotFound, "no app bot %s", userID)
 }

@@ -383,7 +383,7 @@ func (r reader) fillReactions(ctx context.Context, ms []*im.Message) error {
 }
 
 func (r reader) ReadStates(ctx context.Context, convID string, seq int64, except string) (read, unread []string, err error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT user_id, read_seq FROM im_members WHERE conversation_id = ? AND joined_seq < ? AND user_id <> ? ORDER BY user_id`, convID, seq, except)
+	rows, err := r.q.QueryContext(ctx, `SELECT user_id, read_seq FROM im_members WHERE conversation_id = ? AND joined_seq < ? AND user_id <> ? AND role <> ? ORDER BY user_id`, convID, seq, except, string(im.RoleBot))
 	if err != nil {
 		return nil, nil, wrap(err, "read states")
 	}

@@ -101,6 +101,14 @@ func testUsers(t *testing.T, s identity.Store) {
 		t.Fatalf("rehash not stored: %q", hash)
 	}
 	wantCode(t, s.RehashPassword(ctx, core.NewID(), "$x"), core.ENotFound)
+
+	if err := s.SetDisplayName(ctx, u.ID, "张三 (心内科)"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetUser(ctx, u.ID); got.DisplayName != "张三 (心内科)" || got.Login != u.Login {
+		t.Fatalf("after SetDisplayName: %+v", got)
+	}
+	wantCode(t, s.SetDisplayName(ctx, core.NewID(), "x"), core.ENotFound)
 }
 
 func testListUsers(t *testing.T, s identity.Store) {

@@ -181,6 +181,11 @@ func (s *Store) SetStatus(ctx context.Context, userID string, status identity.St
 	})
 }
 
+func (s *Store) SetDisplayName(ctx context.Context, userID, name string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE identity_users SET display_name = ? WHERE id = ?`, name, userID)
+	return mustAffect(res, err, "user")
+}
+
 // ---- sessions ----
 
 const sessionCols = `s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.revoked_at`

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -100,8 +101,12 @@ func (a *dailyReport) OnCommand(ctx context.Context, c sdk.Command) (string, err
 	return "已收到 " + r.Date + " 的日报", nil
 }
 
-// OnJob sends the reminder once a day at the configured hour, naming the
-// staff of the department who have not written today's report.
+// OnJob reminds, once a day at the configured hour, each member of the
+// department's staff who has not written today's report, in a direct
+// message from the app's bot; when a reminder conversation is set (a group
+// the app's bot has been added to) it also posts there who is missing.
+// Each person is reminded once: a run that could not reach everyone returns
+// the error (the host logs it) and the next run of the hour tries the rest.
 func (a *dailyReport) OnJob(ctx context.Context, j sdk.Job) error {
 	if j.Name != "reminder" {
 		return nil
@@ -112,7 +117,7 @@ func (a *dailyReport) OnJob(ctx context.Context, j sdk.Job) error {
 		hour = h
 	}
 	at := j.At.In(beijing)
-	if conv == "" || at.Hour() != hour {
+	if at.Hour() != hour {
 		return nil
 	}
 	date := day(at)
@@ -128,20 +133,55 @@ func (a *dailyReport) OnJob(ctx context.Context, j sdk.Job) error {
 		return err
 	}
 	var missing []string
+	var failed []error
 	for _, s := range staff {
-		if _, ok := reports[s.UserID]; !ok {
-			missing = append(missing, s.Name)
+		if _, ok := reports[s.UserID]; ok {
+			continue
+		}
+		missing = append(missing, s.Name)
+		if err := a.remind(ctx, date, s); err != nil {
+			failed = append(failed, fmt.Errorf("%s (%s): %w", s.Name, s.UserID, err))
 		}
 	}
+	if conv != "" {
+		if err := a.summarise(ctx, conv, date, len(staff), missing); err != nil {
+			failed = append(failed, fmt.Errorf("reminder conversation %s: %w", conv, err))
+		}
+	}
+	if len(failed) > 0 {
+		return &sdk.Error{Code: sdk.ErrorCode(failed[0]), Message: "reminders not sent: " + errors.Join(failed...).Error()}
+	}
+	return a.host.KVSet(ctx, "reminded/"+date, []byte("1"))
+}
+
+// remind tells one person their report of date is missing, once.
+func (a *dailyReport) remind(ctx context.Context, date string, s sdk.Staff) error {
+	k := "reminded/" + date + "/" + s.UserID
+	if _, done, err := a.host.KVGet(ctx, k); err != nil || done {
+		return err
+	}
+	text := fmt.Sprintf("%s，您 %s 的日报还没有提交。请在应用中心「日报」的写日报页面填写，或在聊天里输入 /daily 今天完成的工作。", s.Name, date)
+	if _, err := a.host.SendDirectMessage(ctx, s.UserID, text); err != nil {
+		return err
+	}
+	return a.host.KVSet(ctx, k, []byte("1"))
+}
+
+// summarise posts to the reminder conversation who has not written, once.
+func (a *dailyReport) summarise(ctx context.Context, conv, date string, staff int, missing []string) error {
+	k := "summary/" + date
+	if _, done, err := a.host.KVGet(ctx, k); err != nil || done {
+		return err
+	}
 	sort.Strings(missing)
-	text := fmt.Sprintf("%s 日报已全部提交 (%d 人)", date, len(staff))
+	text := fmt.Sprintf("%s 日报已全部提交 (%d 人)", date, staff)
 	if len(missing) > 0 {
-		text = fmt.Sprintf("%s 日报未交 (%d/%d): %s", date, len(missing), len(staff), strings.Join(missing, "、"))
+		text = fmt.Sprintf("%s 日报未交 (%d/%d): %s。已逐一私信提醒。", date, len(missing), staff, strings.Join(missing, "、"))
 	}
 	if _, err := a.host.SendMessage(ctx, conv, text); err != nil {
 		return err
 	}
-	return a.host.KVSet(ctx, "reminded/"+date, []byte("1"))
+	return a.host.KVSet(ctx, k, []byte("1"))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -15,7 +15,7 @@ import (
 func setup(t *testing.T, scopes ...string) (*dailyReport, *sdktest.Host, *time.Time) {
 	t.Helper()
 	if scopes == nil {
-		scopes = []string{sdk.ScopeOrgchartRead, sdk.ScopeIMSend, sdk.ScopeHTTPRoutes}
+		scopes = []string{sdk.ScopeOrgchartRead, sdk.ScopeIMSend, sdk.ScopeIMDirect, sdk.ScopeHTTPRoutes}
 	}
 	host := sdktest.New(scopes...)
 	host.Install.Settings = map[string]string{"department": "cardio", "reminder_conversation": "cardio-group", "reminder_hour": "17"}
@@ -128,16 +128,61 @@ func TestReminder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Each person who has not written is told, once; the one who has is not.
+	want := []sdktest.DirectMessage{
+		{UserID: "u2", Text: "李四，您 2026-11-26 的日报还没有提交。请在应用中心「日报」的写日报页面填写，或在聊天里输入 /daily 今天完成的工作。"},
+		{UserID: "u3", Text: "王五，您 2026-11-26 的日报还没有提交。请在应用中心「日报」的写日报页面填写，或在聊天里输入 /daily 今天完成的工作。"},
+	}
+	if len(host.Direct) != len(want) || host.Direct[0] != want[0] || host.Direct[1] != want[1] {
+		t.Fatalf("direct = %+v", host.Direct)
+	}
+	// The group gets the list, once.
 	if len(host.Sent) != 1 {
-		t.Fatalf("sent %d reminders, want exactly one: %+v", len(host.Sent), host.Sent)
+		t.Fatalf("sent %d lists, want exactly one: %+v", len(host.Sent), host.Sent)
 	}
-	if got := host.Sent[0]; got.ConversationID != "cardio-group" || got.Text != "2026-11-26 日报未交 (2/3): 李四、王五" {
-		t.Fatalf("reminder = %+v", got)
+	if got := host.Sent[0]; got.ConversationID != "cardio-group" || got.Text != "2026-11-26 日报未交 (2/3): 李四、王五。已逐一私信提醒。" {
+		t.Fatalf("list = %+v", got)
 	}
-	t.Run("without im:send the reminder fails visibly", func(t *testing.T) {
-		app, _, _ := setup(t, sdk.ScopeOrgchartRead)
-		if err := app.OnJob(ctx, at(17, 0)); !sdk.IsCode(err, sdk.CodeForbidden) {
+
+	t.Run("without a group only the people are reminded", func(t *testing.T) {
+		app, host, _ := setup(t)
+		delete(app.inst.Settings, "reminder_conversation")
+		if err := app.OnJob(ctx, at(17, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if len(host.Direct) != 3 || len(host.Sent) != 0 {
+			t.Fatalf("direct %+v, sent %+v", host.Direct, host.Sent)
+		}
+	})
+	t.Run("a reminder that cannot go fails visibly and is tried again, the others not twice", func(t *testing.T) {
+		app, host, _ := setup(t)
+		host.Members["cardio-group"] = false // the bot is not in the group (yet)
+		err := app.OnJob(ctx, at(17, 0))
+		if !sdk.IsCode(err, sdk.CodeForbidden) || !strings.Contains(err.Error(), "reminder conversation cardio-group") {
 			t.Fatalf("err = %v", err)
+		}
+		if len(host.Direct) != 3 {
+			t.Fatalf("direct = %+v", host.Direct)
+		}
+		host.Members["cardio-group"] = true
+		if err := app.OnJob(ctx, at(17, 15)); err != nil {
+			t.Fatal(err)
+		}
+		if len(host.Direct) != 3 || len(host.Sent) != 1 {
+			t.Fatalf("after the retry: direct %+v, sent %+v", host.Direct, host.Sent)
+		}
+		if err := app.OnJob(ctx, at(17, 30)); err != nil || len(host.Direct) != 3 || len(host.Sent) != 1 {
+			t.Fatalf("a third run sent again: %v %+v %+v", err, host.Direct, host.Sent)
+		}
+	})
+	t.Run("without im:direct the reminder fails visibly", func(t *testing.T) {
+		app, host, _ := setup(t, sdk.ScopeOrgchartRead, sdk.ScopeIMSend)
+		err := app.OnJob(ctx, at(17, 0))
+		if !sdk.IsCode(err, sdk.CodeForbidden) || !strings.Contains(err.Error(), "张三 (u1)") {
+			t.Fatalf("err = %v", err)
+		}
+		if len(host.Sent) != 1 {
+			t.Fatalf("the group still gets its list: %+v", host.Sent)
 		}
 	})
 }

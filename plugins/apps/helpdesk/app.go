@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/roundshq/rounds/plugins/sdk"
 )
@@ -55,7 +58,7 @@ type Ticket struct {
 	Category       string    `json:"category"`
 	Description    string    `json:"description"`
 	RequesterID    string    `json:"requester_id"`
-	ConversationID string    `json:"conversation_id,omitempty"` // where status updates go
+	ConversationID string    `json:"conversation_id,omitempty"` // where it was filed (/it in chat); updates go to the requester directly
 	AssigneeID     string    `json:"assignee_id,omitempty"`
 	Status         string    `json:"status"`
 	CreatedAt      time.Time `json:"created_at"`
@@ -82,6 +85,7 @@ type helpdesk struct {
 	host sdk.Host
 	inst sdk.Install
 	now  func() time.Time
+	log  hclog.Logger
 	mu   sync.Mutex // serialises read-modify-write of tickets and counters
 
 	engineers  []string
@@ -90,7 +94,13 @@ type helpdesk struct {
 	autoClose  time.Duration // a resolved ticket nobody rates closes after this
 }
 
-func newApp() *helpdesk { return &helpdesk{now: time.Now} }
+// newApp returns the app. Its log speaks hclog's JSON on the process's own
+// stderr, the logger go-plugin (under sdk.Serve) speaks too: the host reads
+// each line at its level into the server's log, tagged with the app and the
+// install. It must be made before sdk.Serve redirects os.Stderr.
+func newApp() *helpdesk {
+	return &helpdesk{now: time.Now, log: hclog.New(&hclog.LoggerOptions{Name: "helpdesk", Output: os.Stderr, JSONFormat: true, Level: hclog.Info})}
+}
 
 func splitList(s, sep string) []string {
 	var out []string
@@ -193,19 +203,59 @@ func (a *helpdesk) counter(ctx context.Context, k string) (int, error) {
 	return n, nil
 }
 
-// notify posts text to the ticket's conversation, or the IT group when it
-// has none. Chat is best effort: a ticket change is not undone because the
-// bot cannot post (it may have been removed from the conversation).
-func (a *helpdesk) notify(ctx context.Context, conv, text string) {
-	if conv == "" {
-		conv = a.inst.Settings["it_conversation"]
+// Chat is best effort: a ticket change is not undone because a message
+// cannot go (the bot was taken out of the IT group, the admin did not grant
+// im:direct, the person left), but each failure is logged, so the hospital's
+// admin finds it in the server's log under the app's name.
+
+// tell sends one person a direct message from the app's bot.
+func (a *helpdesk) tell(ctx context.Context, userID string, t Ticket, text string) {
+	if userID == "" {
+		return
 	}
-	if conv != "" {
-		_, _ = a.host.SendMessage(ctx, conv, text)
+	if _, err := a.host.SendDirectMessage(ctx, userID, text); err != nil {
+		a.log.Warn("cannot send a direct message", "ticket", t.ID, "to", userID, "code", string(sdk.ErrorCode(err)), "err", err.Error())
 	}
 }
 
+// tellRequester tells the requester the ticket's new status, with note
+// after it (what happened, what to do next).
+func (a *helpdesk) tellRequester(ctx context.Context, t Ticket, note string) {
+	a.tell(ctx, t.RequesterID, t, fmt.Sprintf("报修 #%d 状态: %s%s — 【%s】%s", t.ID, statusZH[t.Status], note, t.Category, short(t.Description, 60)))
+}
+
+// tellAssignee tells the engineer a ticket is theirs.
+func (a *helpdesk) tellAssignee(ctx context.Context, t Ticket) {
+	a.tell(ctx, t.AssigneeID, t, fmt.Sprintf("新派单: 报修 #%d【%s】%s — 应于 %s 前响应、%s 前解决，请在「IT 报修」的工单台接单", t.ID, t.Category,
+		short(t.Description, 200), t.RespondBy.In(beijing).Format("15:04"), t.ResolveBy.In(beijing).Format("01-02 15:04")))
+}
+
+// post sends text to the IT group (setting it_conversation), where the
+// group's owner has added the app's bot. Without the setting nothing goes.
+func (a *helpdesk) post(ctx context.Context, t Ticket, text string) {
+	conv := a.inst.Settings["it_conversation"]
+	if conv == "" {
+		return
+	}
+	if _, err := a.host.SendMessage(ctx, conv, text); err != nil {
+		a.log.Warn("cannot post to the IT group", "ticket", t.ID, "conversation", conv, "code", string(sdk.ErrorCode(err)), "err", err.Error())
+	}
+}
+
+// short cuts s to n characters.
+func short(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
 func mention(u string) string { return "@" + u }
+
+// assignedNote says when the engineer will respond.
+func assignedNote(t Ticket) string {
+	return "，工程师将于 " + t.RespondBy.In(beijing).Format("15:04") + " 前响应"
+}
 
 // open creates a ticket and, unless assignment is manual, assigns it round
 // robin.
@@ -256,7 +306,11 @@ func (a *helpdesk) open(ctx context.Context, requester, category, desc, conv str
 	if t.AssigneeID != "" {
 		text += ", 已分派给 " + mention(t.AssigneeID)
 	}
-	a.notify(ctx, a.inst.Settings["it_conversation"], text)
+	a.post(ctx, t, text)
+	if t.AssigneeID != "" {
+		a.tellRequester(ctx, t, assignedNote(t))
+		a.tellAssignee(ctx, t)
+	}
 	return t, nil
 }
 
@@ -300,10 +354,8 @@ func (a *helpdesk) assign(ctx context.Context, actor string, id int, assignee st
 	if err := a.save(ctx, t); err != nil {
 		return Ticket{}, err
 	}
-	a.notify(ctx, t.ConversationID, fmt.Sprintf("%s 报修 #%d 已分派给 %s", mention(t.RequesterID), t.ID, mention(assignee)))
-	if it := a.inst.Settings["it_conversation"]; it != "" && it != t.ConversationID {
-		a.notify(ctx, it, fmt.Sprintf("%s 报修 #%d [%s] 分派给你: %s", mention(assignee), t.ID, t.Category, t.Description))
-	}
+	a.tellRequester(ctx, t, assignedNote(t))
+	a.tellAssignee(ctx, t)
 	return t, nil
 }
 
@@ -335,6 +387,7 @@ func (a *helpdesk) setStatus(ctx context.Context, actor string, id int, status s
 	if t.RespondedAt.IsZero() {
 		t.RespondedAt = now
 	}
+	from := t.Status
 	switch status {
 	case StatusResolved:
 		t.ResolvedAt = now
@@ -347,11 +400,16 @@ func (a *helpdesk) setStatus(ctx context.Context, actor string, id int, status s
 	if err := a.save(ctx, t); err != nil {
 		return Ticket{}, err
 	}
-	text := fmt.Sprintf("%s 报修 #%d 状态: %s", mention(t.RequesterID), t.ID, statusZH[status])
-	if status == StatusResolved {
-		text += "。请评价 (1–5 分)"
+	note := ""
+	switch {
+	case status == StatusResolved:
+		note = "，请评价 (1–5 分)"
+	case status == StatusInProgress && from == StatusResolved:
+		note = "（已重新打开）"
+	case status == StatusInProgress:
+		note = "，工程师已接单"
 	}
-	a.notify(ctx, t.ConversationID, text)
+	a.tellRequester(ctx, t, note)
 	return t, nil
 }
 
@@ -380,14 +438,18 @@ func (a *helpdesk) rate(ctx context.Context, actor string, id, score int, commen
 		return Ticket{}, sdk.Errorf(sdk.CodeConflict, "ticket #%d is %s; rate it once it is resolved", id, t.Status)
 	}
 	t.Rating, t.RatingComment = score, strings.TrimSpace(comment)
-	if t.Status == StatusResolved {
+	closed := t.Status == StatusResolved
+	if closed {
 		t.Status, t.ClosedAt = StatusClosed, a.now().UTC()
 	}
 	if err := a.save(ctx, t); err != nil {
 		return Ticket{}, err
 	}
+	if closed {
+		a.tellRequester(ctx, t, fmt.Sprintf("，感谢您的评价 (%d 分)", score))
+	}
 	if t.AssigneeID != "" {
-		a.notify(ctx, a.inst.Settings["it_conversation"], fmt.Sprintf("%s 报修 #%d 评价 %d 分 %s", mention(t.AssigneeID), t.ID, score, t.RatingComment))
+		a.post(ctx, t, fmt.Sprintf("%s 报修 #%d 评价 %d 分 %s", mention(t.AssigneeID), t.ID, score, t.RatingComment))
 	}
 	return t, nil
 }
@@ -516,7 +578,7 @@ func (a *helpdesk) OnJob(ctx context.Context, j sdk.Job) error {
 			if err != nil {
 				return err
 			}
-			a.notify(ctx, t.ConversationID, fmt.Sprintf("%s 报修 #%d 已解决 %d 小时未评价, 自动关闭", mention(t.RequesterID), t.ID, int(a.autoClose.Hours())))
+			a.tellRequester(ctx, t, fmt.Sprintf("（已解决 %d 小时未评价，自动关闭）", int(a.autoClose.Hours())))
 			continue
 		}
 		var texts []string
@@ -546,6 +608,8 @@ func (a *helpdesk) OnJob(ctx context.Context, j sdk.Job) error {
 		for _, text := range texts {
 			if _, err := a.host.SendMessage(ctx, conv, text); err != nil {
 				a.mu.Unlock()
+				a.log.Warn("cannot post an SLA reminder to the IT group; trying again next run", "ticket", t.ID, "conversation", conv,
+					"code", string(sdk.ErrorCode(err)), "err", err.Error())
 				return err // not marked: tried again next run
 			}
 		}

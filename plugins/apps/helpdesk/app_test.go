@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http/httptest"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/roundshq/rounds/plugins/sdk"
 	"github.com/roundshq/rounds/plugins/sdk/sdktest"
@@ -21,8 +24,15 @@ func (c *fakeClock) add(d time.Duration) time.Time { c.t = c.t.Add(d); return c.
 
 func setup(t *testing.T, settings map[string]string, scopes ...string) (*helpdesk, *sdktest.Host, *fakeClock) {
 	t.Helper()
+	app, host, clock, _ := setupLogged(t, settings, scopes...)
+	return app, host, clock
+}
+
+// setupLogged also returns what the app logs.
+func setupLogged(t *testing.T, settings map[string]string, scopes ...string) (*helpdesk, *sdktest.Host, *fakeClock, *bytes.Buffer) {
+	t.Helper()
 	if scopes == nil {
-		scopes = []string{sdk.ScopeIMSend, sdk.ScopeHTTPRoutes}
+		scopes = []string{sdk.ScopeIMSend, sdk.ScopeIMDirect, sdk.ScopeHTTPRoutes}
 	}
 	host := sdktest.New(scopes...)
 	host.Install.Settings = map[string]string{"engineers": "e1, e2,e3", "it_head": "head", "it_conversation": "it-group",
@@ -32,13 +42,30 @@ func setup(t *testing.T, settings map[string]string, scopes ...string) (*helpdes
 	}
 	host.Members["it-group"] = true
 	host.Members["ward5"] = true
+	// The organisation's staff, whom direct messages reach.
+	for _, u := range []string{"e1", "e2", "e3", "head", "nurse1", "nurse2", "nurse3"} {
+		host.People = append(host.People, sdk.Staff{UserID: u, Name: u})
+	}
 	clock := &fakeClock{time.Date(2026, 11, 26, 9, 0, 0, 0, beijing)}
 	app := newApp()
 	app.now = clock.now
+	logs := &bytes.Buffer{}
+	app.log = hclog.New(&hclog.LoggerOptions{Name: "helpdesk", Output: logs, JSONFormat: true})
 	if err := host.Activate(context.Background(), app); err != nil {
 		t.Fatal(err)
 	}
-	return app, host, clock
+	return app, host, clock, logs
+}
+
+// directTo lists the direct messages the app sent to user.
+func directTo(host *sdktest.Host, user string) []string {
+	var out []string
+	for _, m := range host.Direct {
+		if m.UserID == user {
+			out = append(out, m.Text)
+		}
+	}
+	return out
 }
 
 func sentTo(host *sdktest.Host, conv string) []string {
@@ -128,6 +155,16 @@ func TestOpenByCommand(t *testing.T) {
 	if got := last(sentTo(host, "it-group")); !strings.Contains(got, "新报修 #1 [网络]") || !strings.Contains(got, "@e1") {
 		t.Fatalf("IT group told %q", got)
 	}
+	// The requester and the engineer hear of the assignment directly.
+	if got := directTo(host, "nurse1"); len(got) != 1 || got[0] != "报修 #1 状态: 已分派，工程师将于 09:15 前响应 — 【网络】5病区护士站断网" {
+		t.Fatalf("requester told %q", got)
+	}
+	if got := directTo(host, "e1"); len(got) != 1 || got[0] != "新派单: 报修 #1【网络】5病区护士站断网 — 应于 09:15 前响应、11-26 11:00 前解决，请在「IT 报修」的工单台接单" {
+		t.Fatalf("engineer told %q", got)
+	}
+	if got := sentTo(host, "ward5"); len(got) != 0 {
+		t.Fatalf("posted in the conversation /it was typed in: %q", got)
+	}
 
 	// The category is guessed from the text, the catch-all otherwise.
 	for args, cat := range map[string]string{"3楼打印机卡纸": "打印机", "his 登录不了": "HIS/系统账号", "忘记系统账号密码": "HIS/系统账号", "鼠标坏了": "其他"} {
@@ -186,8 +223,11 @@ func TestRoundRobinAndManualAssignment(t *testing.T) {
 	if err != nil || tk.AssigneeID != "e3" {
 		t.Fatalf("assign = %+v %v", tk, err)
 	}
-	if got := last(sentTo(host, "ward5")); got != "@nurse1 报修 #1 已分派给 @e3" {
+	if got := last(directTo(host, "nurse1")); got != "报修 #1 状态: 已分派，工程师将于 09:30 前响应 — 【电脑】蓝屏" {
 		t.Fatalf("requester told %q", got)
+	}
+	if got := last(directTo(host, "e3")); !strings.HasPrefix(got, "新派单: 报修 #1【电脑】蓝屏") {
+		t.Fatalf("engineer told %q", got)
 	}
 	if tk, err = app.assign(ctx, "e1", 2, ""); err != nil || tk.AssigneeID != "e2" {
 		t.Fatalf("next in turn = %+v %v", tk, err)
@@ -242,7 +282,7 @@ func TestStatusFlowAndRating(t *testing.T) {
 	if tk, err = app.setStatus(ctx, "e1", tk.ID, StatusInProgress); err != nil || tk.RespondedAt.IsZero() {
 		t.Fatalf("start: %+v %v", tk, err)
 	}
-	if got := last(sentTo(host, "ward5")); got != "@nurse1 报修 #1 状态: 处理中" {
+	if got := last(directTo(host, "nurse1")); got != "报修 #1 状态: 处理中，工程师已接单 — 【打印机】打印机卡纸" {
 		t.Fatalf("requester told %q", got)
 	}
 	_, err = app.setStatus(ctx, "e1", tk.ID, StatusInProgress)
@@ -250,7 +290,7 @@ func TestStatusFlowAndRating(t *testing.T) {
 	if tk, err = app.setStatus(ctx, "e1", tk.ID, StatusResolved); err != nil {
 		t.Fatal(err)
 	}
-	if got := last(sentTo(host, "ward5")); got != "@nurse1 报修 #1 状态: 已解决。请评价 (1–5 分)" {
+	if got := last(directTo(host, "nurse1")); got != "报修 #1 状态: 已解决，请评价 (1–5 分) — 【打印机】打印机卡纸" {
 		t.Fatalf("requester told %q", got)
 	}
 	_, err = app.rate(ctx, "e1", tk.ID, 5, "")
@@ -264,6 +304,9 @@ func TestStatusFlowAndRating(t *testing.T) {
 	if tk, err = app.setStatus(ctx, "nurse1", tk.ID, StatusInProgress); err != nil || !tk.ResolvedAt.IsZero() {
 		t.Fatalf("reopen: %+v %v", tk, err)
 	}
+	if got := last(directTo(host, "nurse1")); got != "报修 #1 状态: 处理中（已重新打开） — 【打印机】打印机卡纸" {
+		t.Fatalf("requester told %q", got)
+	}
 	_, err = app.setStatus(ctx, "nurse1", tk.ID, StatusResolved)
 	refuse("requester resolves after reopening", err, sdk.CodeForbidden, "only IT engineers")
 	if _, err = app.setStatus(ctx, "e1", tk.ID, StatusResolved); err != nil {
@@ -272,6 +315,9 @@ func TestStatusFlowAndRating(t *testing.T) {
 	// …and rating closes it, once.
 	if tk, err = app.rate(ctx, "nurse1", tk.ID, 4, " 很快 "); err != nil || tk.Status != StatusClosed || tk.Rating != 4 || tk.RatingComment != "很快" {
 		t.Fatalf("rate: %+v %v", tk, err)
+	}
+	if got := last(directTo(host, "nurse1")); got != "报修 #1 状态: 已关闭，感谢您的评价 (4 分) — 【打印机】打印机卡纸" {
+		t.Fatalf("requester told %q", got)
 	}
 	if got := last(sentTo(host, "it-group")); got != "@e1 报修 #1 评价 4 分 很快" {
 		t.Fatalf("engineer told %q", got)
@@ -287,8 +333,26 @@ func TestStatusFlowAndRating(t *testing.T) {
 	tk2, _ := app.open(ctx, "nurse1", "电脑", "开不了机", "ward5")
 	app.setStatus(ctx, tk2.AssigneeID, tk2.ID, StatusResolved)
 	app.setStatus(ctx, "nurse1", tk2.ID, StatusClosed)
+	if got := last(directTo(host, "nurse1")); got != "报修 #2 状态: 已关闭 — 【电脑】开不了机" {
+		t.Fatalf("requester told %q", got)
+	}
+	n := len(host.Direct)
 	if tk2, err = app.rate(ctx, "nurse1", tk2.ID, 3, ""); err != nil || tk2.Rating != 3 {
 		t.Fatalf("rate closed: %+v %v", tk2, err)
+	}
+	if len(host.Direct) != n {
+		t.Fatalf("rating a closed ticket changes no status, yet: %+v", host.Direct[n:])
+	}
+	// Every status change reached the requester, in order.
+	want := []string{"已分派", "处理中", "已解决", "处理中", "已解决", "已关闭"}
+	var got []string
+	for _, m := range directTo(host, "nurse1") {
+		if rest, ok := strings.CutPrefix(m, "报修 #1 状态: "); ok {
+			got = append(got, string([]rune(rest)[:3])) // every status is three characters
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("statuses told = %v, want %v", got, want)
 	}
 }
 
@@ -344,7 +408,7 @@ func TestSLABreachReminders(t *testing.T) {
 	// Nobody rates them: closed after 72 hours, requesters told.
 	clock.add(73 * time.Hour)
 	job()
-	if got := last(sentTo(host, "ward6")); got != "@nurse2 报修 #2 已解决 72 小时未评价, 自动关闭" {
+	if got := last(directTo(host, "nurse2")); got != "报修 #2 状态: 已关闭（已解决 72 小时未评价，自动关闭） — 【电脑】电脑蓝屏" {
 		t.Fatalf("auto close: %q", got)
 	}
 	if keys, _ := host.KVKeys(ctx, "open/", 0); len(keys) != 0 {
@@ -434,7 +498,64 @@ func TestReassignTellsTheEngineer(t *testing.T) {
 	if _, err := app.assign(ctx, "head", tk.ID, "e2"); err != nil {
 		t.Fatal(err)
 	}
-	if got := last(sentTo(host, "it-group")); got != "@e2 报修 #1 [电脑] 分派给你: 蓝屏" {
+	if got := directTo(host, "e2"); len(got) != 1 || got[0] != "新派单: 报修 #1【电脑】蓝屏 — 应于 09:30 前响应、11-26 17:00 前解决，请在「IT 报修」的工单台接单" {
 		t.Fatalf("engineer told %q", got)
 	}
+}
+
+// A message that cannot go changes nothing of the ticket, and the app logs
+// why (hclog JSON on stderr, which the host reads into the server's log).
+func TestFailedMessagesAreLogged(t *testing.T) {
+	ctx := context.Background()
+	t.Run("no im:direct", func(t *testing.T) {
+		app, host, _, logs := setupLogged(t, nil, sdk.ScopeIMSend, sdk.ScopeHTTPRoutes)
+		tk, err := app.open(ctx, "nurse1", "打印机", "卡纸", "")
+		if err != nil || tk.Status != StatusAssigned {
+			t.Fatalf("open = %+v %v", tk, err)
+		}
+		if tk, err = app.setStatus(ctx, "e1", tk.ID, StatusResolved); err != nil || tk.Status != StatusResolved {
+			t.Fatalf("resolve = %+v %v", tk, err)
+		}
+		if len(host.Direct) != 0 {
+			t.Fatalf("direct messages without the scope: %+v", host.Direct)
+		}
+		var lines []map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("not an hclog JSON line: %q", l)
+			}
+			lines = append(lines, m)
+		}
+		// Told the requester (assigned), the engineer, the requester (resolved).
+		if len(lines) != 3 {
+			t.Fatalf("logged %d lines: %s", len(lines), logs)
+		}
+		for i, to := range []string{"nurse1", "e1", "nurse1"} {
+			l := lines[i]
+			if l["@level"] != "warn" || l["@message"] != "cannot send a direct message" || l["to"] != to || l["code"] != "forbidden" || l["ticket"] != float64(1) {
+				t.Errorf("line %d = %v", i, l)
+			}
+		}
+	})
+	t.Run("bot not in the IT group", func(t *testing.T) {
+		app, host, clock, logs := setupLogged(t, nil)
+		host.Members["it-group"] = false
+		if _, err := app.open(ctx, "nurse1", "网络", "断网", ""); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(logs.String(), `"@message":"cannot post to the IT group"`) || !strings.Contains(logs.String(), `"conversation":"it-group"`) {
+			t.Fatalf("logs = %s", logs)
+		}
+		if len(directTo(host, "nurse1")) != 1 {
+			t.Fatalf("the requester is told all the same: %+v", host.Direct)
+		}
+		clock.add(20 * time.Minute)
+		if err := app.OnJob(ctx, sdk.Job{Name: "sla", At: clock.now()}); !sdk.IsCode(err, sdk.CodeForbidden) {
+			t.Fatalf("SLA job: %v", err)
+		}
+		if !strings.Contains(logs.String(), "cannot post an SLA reminder to the IT group") {
+			t.Fatalf("logs = %s", logs)
+		}
+	})
 }

@@ -105,18 +105,18 @@ test('admin: CSV dry run then import, a role, and an app installed with consent'
   const cardText = await card.textContent();
   assert.match(cardText, /日报/);
   assert.match(cardText, /江城医疗软件/);
-  assert.match(cardText, /v0\.1\.0/);
-  assert.match(cardText, /orgchart:read.*im:send.*http:routes/s);
+  assert.match(cardText, /v0\.2\.0/);
+  assert.match(cardText, /orgchart:read.*im:send.*im:direct.*http:routes/s);
   // The screenshot is served by the server from the catalog and is a real image.
   const shotImg = card.locator('img.adm-shot');
   await shotImg.waitFor();
   await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await shotImg.elementHandle());
   await shot(page, 'admin-apps-catalog-desktop');
 
-  await page.getByTestId('install-daily-report-0.1.0').click();
+  await page.getByTestId('install-daily-report-0.2.0').click();
   const consent = page.getByTestId('consent');
   await consent.waitFor();
-  assert.match(await consent.textContent(), /读取组织架构.*以机器人发消息.*提供页面和接口/s);
+  assert.match(await consent.textContent(), /读取组织架构.*以机器人发消息.*以机器人私信本院员工.*提供页面和接口/s);
   // Narrow the org chart to the nurse's ward, whose staff write reports.
   const depts = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/departments`)).body.items;
   let ward = { children: depts };
@@ -139,7 +139,7 @@ test('admin: CSV dry run then import, a role, and an app installed with consent'
   const installs = (await apiIn(page, 'GET', `/api/v1/orgs/${org}/marketplace/installs`)).body.items;
   assert.equal(installs.length, 1);
   assert.equal(installs[0].enabled, true);
-  assert.deepEqual(installs[0].current.grants, [{ scope: 'orgchart:read', subtree: ward.id }, { scope: 'im:send' }, { scope: 'http:routes' }]);
+  assert.deepEqual(installs[0].current.grants, [{ scope: 'orgchart:read', subtree: ward.id }, { scope: 'im:send' }, { scope: 'im:direct' }, { scope: 'http:routes' }]);
   await shot(page, 'admin-apps-installed-desktop');
 
   // Audit: the install is there; verifying the whole chain is a system admin's.

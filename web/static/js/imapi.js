@@ -44,6 +44,12 @@ export const im = {
     }
     return out;
   },
+  /** The hospital's installed apps' bots a group's owner and admins may add: [{user_id, app_id, name, member}]. */
+  async groupBots(id) { return items(await get(C + enc(id) + '/bots')); },
+  /** Add people, or installed apps' bots, to a group (owner and admins). */
+  addMembers(id, userIds) { return post(C + enc(id) + '/members', { user_ids: userIds }); },
+  /** Take someone, or a bot, out of a group (owner and admins). */
+  removeMember(id, userId) { return api('DELETE', C + enc(id) + '/members/' + enc(userId)); },
   send(id, body) {
     return viaSocket('send', { conversation_id: id, ...body }, () => post(C + enc(id) + '/messages', body));
   },

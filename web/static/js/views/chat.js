@@ -148,10 +148,15 @@ export class ChatView {
     this.typingEl = h('div', { class: 'typing muted', 'aria-live': 'polite' });
     this.buildComposer();
     this.emptyEl = h('div', { class: 'empty-conv' }, h('div', { class: 'empty-mark' }, icon('chat', 56)), h('p', { class: 'muted' }, t('chat.pick')));
+    this.membersBtn = h('button', {
+      type: 'button', class: 'icon-btn', hidden: true, 'data-testid': 'group-members',
+      title: t('chat.group.members'), 'aria-label': t('chat.group.members'), onclick: () => this.showMembers(),
+    }, icon('contacts'));
     this.convEl = h('div', { class: 'conv', hidden: true },
       h('header', { class: 'msg-head' },
         h('a', { href: '#/chat', class: 'back icon-btn', 'aria-label': t('common.back') }, icon('back', 24)),
-        h('div', { class: 'msg-head-text' }, this.titleEl, this.subEl)),
+        h('div', { class: 'msg-head-text' }, this.titleEl, this.subEl),
+        this.membersBtn),
       h('div', { class: 'msg-scroll-wrap' }, this.scrollEl, this.newBelow),
       this.typingEl,
       this.composer);
@@ -430,6 +435,7 @@ export class ChatView {
       this.subEl.textContent = c && c.member_count ? t('chat.members', { n: c.member_count }) : '';
       this.subEl.classList.remove('online');
     }
+    this.membersBtn.hidden = !(c && c.kind === 'group');
     this.composer.hidden = false;
   }
 
@@ -437,6 +443,7 @@ export class ChatView {
     try {
       const list = await im.members(st.id);
       st.members = new Map(list.map((m) => [m.user_id, m]));
+      if (this.membersDialog && this.membersDialog.st === st) this.membersDialog.render();
       // Names for receipts and @mentions, fetched in one go.
       for (const id of [...st.members.keys()].slice(0, 300)) people.get(id);
       if (this.openId === st.id) {
@@ -707,7 +714,7 @@ export class ChatView {
     const read = [];
     const unread = [];
     for (const mem of st.members.values()) {
-      if (mem.user_id === m.sender_id) continue;
+      if (mem.user_id === m.sender_id || mem.role === 'bot') continue; // a bot reads nothing
       if ((mem.joined_seq || 0) >= m.seq) continue;
       if ((mem.read_seq || 0) >= m.seq) read.push(mem.user_id); else unread.push(mem.user_id);
     }
@@ -718,7 +725,7 @@ export class ChatView {
     const c = this.convs.get(st.id);
     if (m.sender_id !== this.me || m.recalled_at || (c && c.receipts_off)) return null;
     const r = this.readers(st, m);
-    if (!r) return null;
+    if (!r || r.read.length + r.unread.length === 0) return null; // nobody to read it (a chat with a bot)
     const label = r.unread.length === 0 ? t('chat.read.all') : c && c.kind === 'direct' ? t('chat.read.none1') : t('chat.unread.n', { n: r.unread.length });
     return h('button', {
       type: 'button', class: ['receipt', r.unread.length === 0 && 'all-read'], 'data-testid': 'receipt',
@@ -756,6 +763,71 @@ export class ChatView {
     render();
     this.receiptDialog = { st, render };
     openDialog(t('chat.receipts.title'), body, { onClose: () => { this.receiptDialog = null; } });
+  }
+
+  /**
+   * A group's members, its apps' bots marked as such. The owner and admins
+   * also see the bots of the apps the hospital installed and add or remove
+   * them like members; the list follows members.added/removed live.
+   */
+  showMembers() {
+    const id = this.openId;
+    const st = this.states.get(id);
+    if (!st) return;
+    const body = h('div', { class: 'receipt-cols group-members', 'data-testid': 'members-dialog' });
+    const status = h('p', { class: 'muted', role: 'status' });
+    const roleLabel = (r) => (r === 'owner' || r === 'admin' || r === 'bot' ? t('chat.group.role.' + r) : '');
+    let renders = 0;
+    const render = async () => {
+      const n = ++renders;
+      const list = st.members ? [...st.members.values()] : [];
+      const mine = st.members && st.members.get(this.me);
+      const manager = !!mine && (mine.role === 'owner' || mine.role === 'admin');
+      let bots = null;
+      if (manager) {
+        try { bots = await im.groupBots(id); } catch (e) { status.textContent = e.display || String(e); }
+      }
+      const who = (uid, extra) => [avatar(uid, people.name(uid), 28), h('span', null, people.name(uid)), extra];
+      const toggle = (uid, name, member) => async (e) => {
+        e.currentTarget.disabled = true;
+        status.textContent = '';
+        try {
+          if (member) await im.removeMember(id, uid); else await im.addMembers(id, [uid]);
+          await this.loadMembers(st);
+          status.textContent = t(member ? 'chat.group.bot.removed' : 'chat.group.bot.added', { name });
+        } catch (err) {
+          status.textContent = err.display || String(err);
+        }
+        render();
+      };
+      // A bot whose app was disabled or removed since is no longer offered,
+      // but its managers can still take it out.
+      const gone = (mem) => manager && bots && mem.role === 'bot' && !bots.some((b) => b.user_id === mem.user_id);
+      const cols = [h('section', { class: 'receipt-col' },
+        h('h3', null, t('chat.group.members'), ' ', h('span', { class: 'count' }, String(list.length))),
+        h('ul', { class: 'people', 'data-testid': 'member-list' }, list.map((mem) => h('li', { 'data-user': mem.user_id, 'data-role': mem.role },
+          who(mem.user_id, roleLabel(mem.role) ? h('span', { class: 'muted small-text' }, roleLabel(mem.role)) : null),
+          gone(mem) ? h('button', {
+            type: 'button', class: 'small', 'aria-label': t('chat.group.bot.remove', { name: people.name(mem.user_id) }),
+            onclick: toggle(mem.user_id, people.name(mem.user_id), true),
+          }, t('common.remove')) : null))))];
+      if (bots) {
+        cols.push(h('section', { class: 'receipt-col' },
+          h('h3', null, t('chat.group.bots')),
+          bots.length ? null : h('p', { class: 'muted small-text' }, t('chat.group.bots.none')),
+          h('ul', { class: 'people', 'data-testid': 'bot-list' }, bots.map((b) => h('li', { 'data-app': b.app_id },
+            avatar(b.user_id, b.name, 28), h('span', null, b.name),
+            h('button', {
+              type: 'button', class: ['small', !b.member && 'primary'], 'data-testid': (b.member ? 'bot-remove-' : 'bot-add-') + b.app_id,
+              'aria-label': t(b.member ? 'chat.group.bot.remove' : 'chat.group.bot.add', { name: b.name }),
+              onclick: toggle(b.user_id, b.name, b.member),
+            }, t(b.member ? 'common.remove' : 'chat.group.bot.addshort')))))));
+      }
+      if (n === renders) mount(body, ...cols); // a newer render (members changed meanwhile) wins
+    };
+    render();
+    this.membersDialog = { st, render };
+    openDialog(t('chat.group.title', { name: this.convName(this.convs.get(id)) }), h('div', null, body, status), { onClose: () => { this.membersDialog = null; } });
   }
 
   /** The urgent-message (DING) line: the recipient's acknowledge button, the sender's tally. */
