@@ -42,16 +42,30 @@ func (r appRunner) Start(ctx context.Context, a marketplace.RunningApp) error {
 // lets it take part in chat like a member of staff; what it may actually do is
 // limited by the scopes the admin granted.
 func (r appRunner) ensureBot(ctx context.Context, a marketplace.RunningApp) error {
-	login := "app." + strings.ToLower(strings.NewReplacer("_", "-", "/", "-").Replace(a.AppID))
-	if len(login) > 40 {
-		login = login[:40]
-	}
-	login += "." + strings.ReplaceAll(a.InstallID, "-", "")[:8]
-	_, err := r.app.core.identity.CreateUser(ctx, core.SystemActor, identity.NewUser{ID: a.BotUserID, OrgID: a.OrgID, Login: login, DisplayName: a.AppID, Kind: identity.KindBot})
-	if err != nil && !core.IsCode(err, core.EConflict) {
+	_, err := r.app.core.identity.CreateUser(ctx, core.SystemActor, identity.NewUser{ID: a.BotUserID, OrgID: a.OrgID, Login: botLogin(a.AppID, a.InstallID), DisplayName: a.AppID, Kind: identity.KindBot})
+	if core.IsCode(err, core.EConflict) {
+		// Started before: the account is there. Anything else in the way
+		// (a login taken by another account) must not pass for it.
+		if u, gerr := r.app.core.identity.GetUser(ctx, core.SystemActor, a.BotUserID); gerr != nil || u.OrgID != a.OrgID {
+			return core.Errorf(core.EConflict, "the bot account of %s cannot be created: %s", a.AppID, core.ErrorMessage(err))
+		}
+	} else if err != nil {
 		return err
 	}
 	return r.app.grant(ctx, a.OrgID, a.BotUserID, authz.RoleStaff)
+}
+
+// botLogin is the login of an install's bot: "app.<app id>.<8 hex digits of
+// the install id>". The digits are the id's random tail: its head is a
+// timestamp (UUIDv7) that installs made within a minute of each other share,
+// so two hospitals installing one app at once would ask for one login.
+func botLogin(appID, installID string) string {
+	login := "app." + strings.ToLower(strings.NewReplacer("_", "-", "/", "-").Replace(appID))
+	if len(login) > 40 {
+		login = login[:40]
+	}
+	hex := strings.ReplaceAll(installID, "-", "")
+	return login + "." + hex[max(0, len(hex)-8):]
 }
 
 func (r appRunner) Stop(ctx context.Context, installID string) error {
