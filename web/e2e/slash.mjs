@@ -41,7 +41,14 @@ export async function installHelpdesk(page, org, publisherKey, engineerIds, onSt
   await consent.locator('#cs-set-engineers').fill(engineerIds);
   await onStep('consent');
   await page.getByTestId('consent-install').click();
-  await consent.waitFor({ state: 'detached', timeout: 60000 });
+  try {
+    await consent.waitFor({ state: 'detached', timeout: 60000 });
+  } catch (e) {
+    // Say what the form says (a refusal, or still installing), and show it.
+    const said = (await consent.locator('[role=alert]').allTextContents().catch(() => [])).join(' ').trim();
+    await page.screenshot({ path: (process.env.ROUNDS_E2E_ARTIFACTS || '.') + '/helpdesk-install-stuck.png' }).catch(() => {});
+    throw new Error(`the consent form stayed open, saying ${JSON.stringify(said)}\n${e.message}`);
+  }
   const row = page.locator('.adm-install[data-app=helpdesk]');
   await row.waitFor();
   await page.waitForFunction(() => /已启用/.test(document.querySelector('.adm-install[data-app=helpdesk] [data-testid=install-state]')?.textContent || ''), null, { timeout: 60000 });
