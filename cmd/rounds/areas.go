@@ -166,6 +166,8 @@ func (a *App) wireApps(ctx context.Context, c *coreParts, ar *areas) error {
 	}
 	a.closers = append(a.closers, mp.Close) // closed before the host (closers run newest first)
 	marketplacehttp.Handlers{Svc: mp}.Register(a.router)
+	// Slash commands typed in chat reach the app that declares them.
+	pluginhttp.Commands{Host: host, Installs: store, Chat: commandChat{ar.im}, Apps: commandApps{mp}, Audit: c.audit, Logger: a.log}.Register(a.router)
 	return nil
 }
 

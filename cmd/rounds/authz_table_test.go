@@ -178,6 +178,11 @@ var routeTable = map[string]string{
 	"POST /api/v1/plugins/installs/{id}/disable": "unnnyyn",
 	"POST /api/v1/plugins/installs/{id}/enable":  "unnnyyn",
 	"GET /api/v1/plugins/pages":                  "unyyyyy",
+	// Slash commands: staff list those of the apps shown to them and run
+	// them in conversations they are in (an empty body is refused as bad
+	// input before anything is looked up).
+	"GET /api/v1/plugins/commands":      "unyyyyy",
+	"POST /api/v1/plugins/commands/run": "uvyyyyy",
 	// The app center: admins of the organisation in the path manage the
 	// marketplace; staff list the apps shown to them.
 	"GET /api/v1/me/apps":                                              "unyyyyy",

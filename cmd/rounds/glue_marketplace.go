@@ -47,29 +47,19 @@ func (r appRunner) Start(ctx context.Context, a marketplace.RunningApp) error {
 // (the manifest's name, e.g. 智能排班), which is what people see in chat; a
 // bot made before, or by an older version of the app, is renamed at start.
 func (r appRunner) ensureBot(ctx context.Context, a marketplace.RunningApp) error {
-	login := "app." + strings.ToLower(strings.NewReplacer("_", "-", "/", "-").Replace(a.AppID))
-	if len(login) > 40 {
-		login = login[:40]
-	}
-	// Logins are unique server-wide. Install ids are UUIDv7: their head is
-	// the time (the same for every install within about a minute), their
-	// tail random, so the tail tells installs apart.
-	id := strings.ReplaceAll(a.InstallID, "-", "")
-	login += "." + id[len(id)-12:]
 	name := botName(a)
 	ids := r.app.core.identity
-	_, err := ids.CreateUser(ctx, core.SystemActor, identity.NewUser{ID: a.BotUserID, OrgID: a.OrgID, Login: login, DisplayName: name, Kind: identity.KindBot})
+	_, err := ids.CreateUser(ctx, core.SystemActor, identity.NewUser{ID: a.BotUserID, OrgID: a.OrgID, Login: botLogin(a.AppID, a.InstallID), DisplayName: name, Kind: identity.KindBot})
 	if core.IsCode(err, core.EConflict) {
+		// Started before: the account is there, and takes the app's current
+		// name. Anything else in the way (a login taken by another account)
+		// must not pass for it.
+		if u, gerr := ids.GetUser(ctx, core.SystemActor, a.BotUserID); gerr != nil || u.OrgID != a.OrgID {
+			return core.Errorf(core.EConflict, "the bot account of %s cannot be created: %s", a.AppID, core.ErrorMessage(err))
+		}
 		err = ids.RenameBot(ctx, core.SystemActor, a.BotUserID, name)
 	}
 	if err != nil {
-		return err
-	}
-	// A conflict is the bot of an install started before; a login taken by
-	// another account would leave this install without its bot.
-	if _, err := r.app.core.identity.GetUser(ctx, core.SystemActor, a.BotUserID); core.IsCode(err, core.ENotFound) {
-		return core.Errorf(core.EConflict, "the login %s of the app's bot belongs to another account", login)
-	} else if err != nil {
 		return err
 	}
 	return r.app.grant(ctx, a.OrgID, a.BotUserID, authz.RoleStaff)
@@ -82,6 +72,19 @@ func botName(a marketplace.RunningApp) string {
 		return n
 	}
 	return a.AppID
+}
+
+// botLogin is the login of an install's bot: "app.<app id>.<8 hex digits of
+// the install id>". The digits are the id's random tail: its head is a
+// timestamp (UUIDv7) that installs made within a minute of each other share,
+// so two hospitals installing one app at once would ask for one login.
+func botLogin(appID, installID string) string {
+	login := "app." + strings.ToLower(strings.NewReplacer("_", "-", "/", "-").Replace(appID))
+	if len(login) > 40 {
+		login = login[:40]
+	}
+	hex := strings.ReplaceAll(installID, "-", "")
+	return login + "." + hex[max(0, len(hex)-8):]
 }
 
 func (r appRunner) Stop(ctx context.Context, installID string) error {

@@ -7,13 +7,13 @@
 // on his desk, takes it and resolves it; the nurse sees the new status on
 // her page and rates the fix, which closes the ticket and takes it off the
 // engineer's desk; in chat she finds the app's bot, 「IT 报修」, with a direct
-// message for every status change. Desktop and 390 px screenshots.
-//
-// Filing a ticket with /it in chat is written down as a TODO test because the
-// server cannot do it yet (see its comment).
+// message for every status change. Desktop and 390 px screenshots. She also
+// files one with /it in a chat: the app answers her alone, and the ticket is
+// on her page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
+import { runSlash } from '../slash.mjs';
 
 let browser;
 let skip = '';
@@ -361,10 +361,11 @@ test('the nurse is told of the status change in chat', async (t) => {
   }
 });
 
-// The app declares the /it command, but the chat does not hand slash
-// commands to apps: the web client sends "/it …" as a message and no server
-// route calls the plugin host's Command.
-test('a ticket filed with /it in chat', { todo: 'chat does not dispatch slash commands to apps (plugins.Host.Command has no caller but tests)' }, async (t) => {
+// The app declares the /it command: typed in a chat (here her direct chat
+// with the engineer) it runs in the app instead of being sent; the reply,
+// with the ticket's number, is shown to her alone (tests/14 covers the
+// command list, refusals and plain "/" messages).
+test('a ticket filed with /it in chat', async (t) => {
   if (skip) return t.skip(skip);
   const { page, context } = await newPage(browser, DESKTOP);
   try {
@@ -372,11 +373,19 @@ test('a ticket filed with /it in chat', { todo: 'chat does not dispatch slash co
     await page.goto('/#/directory/person/' + engineer.id);
     await page.getByTestId('start-chat').click();
     await page.waitForURL(/#\/chat\/[^/]+$/);
-    const text = '网络 心内一病区 3 床床旁电脑连不上 HIS ' + Date.now();
-    await page.getByTestId('composer').fill('/it ' + text);
-    await page.getByTestId('composer').press('Enter');
+    const text = '心内一病区 3 床床旁电脑连不上 HIS ' + Date.now();
+    const answer = await runSlash(page, '/it 网络 ' + text);
+    assert.equal(answer.status, 'ok', answer.text);
+    assert.match(answer.text, /仅你可见/);
+    const m = /已受理报修 #(\d+) \[网络\]/.exec(answer.text);
+    assert.ok(m, answer.text);
+    assert.equal(await page.locator('.msg-list .msg:not(.cmd-notice) .text', { hasText: text }).count(), 0, 'the command was sent as a message');
+    await shot(page, 'helpdesk-slash-desktop');
     const inside = await openHelpdesk(page);
-    await inside.locator('[data-testid=my-tickets] li', { hasText: text }).waitFor({ timeout: 5000 });
+    const row = inside.locator(`[data-testid=my-tickets] li[data-ticket="${m[1]}"]`);
+    await row.waitFor({ timeout: 5000 });
+    assert.match(await row.textContent(), new RegExp(`网络.*${text}`));
+    assert.deepEqual(page.errors, []);
   } finally {
     await context.close();
   }

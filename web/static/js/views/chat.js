@@ -47,6 +47,25 @@ function cardSummary(m) {
   try { return JSON.parse(m.text || '{}').summary || t('chat.card.approval'); } catch { return t('chat.card.approval'); }
 }
 
+// Slash commands: apps declare them ("/it 打印机卡纸"); a draft that starts
+// with one runs it in its app instead of being sent, and the app's reply is
+// shown to the sender alone.
+const COMMANDS_ROUTE = ['GET', '/api/v1/plugins/commands'];
+const RUN_ROUTE = '/api/v1/plugins/commands/run';
+const COMMANDS_FRESH = 60000; // the list is asked for again after a minute
+/** "/it 打印机卡纸" → {name: 'it', args: '打印机卡纸'}; null when the draft is no command. */
+function parseCommand(text) {
+  const m = /^\/([a-z][a-z0-9_-]*)(?:\s+([\s\S]*))?$/.exec(text);
+  return m ? { name: m[1], args: (m[2] || '').trim() } : null;
+}
+const PERSON_ID = /@([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/g;
+
+/** The slash-command styles, beside this view (a stylesheet of its own, loaded once). */
+function commandStyles() {
+  if (document.querySelector('link[data-styles=commands]')) return;
+  document.head.appendChild(h('link', { rel: 'stylesheet', href: '/commands.css', 'data-styles': 'commands' }));
+}
+
 const EMOJI = ['😀', '😄', '😊', '🙂', '😉', '😂', '🤔', '😮', '😢', '😷', '👍', '👌', '🙏', '👏', '💪', '✅', '❌', '❤️', '🌹', '☕', '🎉', '🔥', '⚠️', '🏥'];
 const QUICK_REACTIONS = ['👍', '✅', '🙏', '❤️', '😄', '👌'];
 const PAGE = 30;
@@ -62,6 +81,7 @@ class ConvState {
     this.pending = new Map(); // client_msg_id → pending send
     this.members = null; // Map user id → member (read_seq, joined_seq)
     this.dings = new Map(); // message id → ding status (null while loading)
+    this.notices = []; // slash-command replies shown to me alone, never stored on the server
     this.loadedAll = false;
     this.loading = false;
     this.loaded = false;
@@ -101,7 +121,10 @@ export class ChatView {
     this.filter = '';
     this.msgEls = new Map(); // message id → element, for the open conversation
     this.online = new Map(); // user id → bool, from presence frames
+    this.commands = null; // the slash commands I may use ([] when none)
+    this.commandsAt = 0;
     this.unsubs = [];
+    commandStyles();
     this.build();
     this.subscribe();
     this.loadConversations();
@@ -188,6 +211,8 @@ export class ChatView {
     });
     this.replyBar = h('div', { class: 'reply-bar', hidden: true });
     this.mentionBox = h('ul', { class: 'mention-box', role: 'listbox', hidden: true, 'aria-label': t('chat.mention') });
+    this.cmdBox = h('ul', { class: 'mention-box cmd-box', role: 'listbox', hidden: true, 'aria-label': t('chat.cmd.list'), 'data-testid': 'cmd-box' });
+    this.cmdHint = h('p', { class: 'cmd-hint', hidden: true, 'aria-live': 'polite', 'data-testid': 'cmd-hint' });
     this.emojiBox = h('div', { class: 'emoji-box', hidden: true, role: 'group', 'aria-label': t('chat.emoji') },
       EMOJI.map((e) => h('button', { type: 'button', class: 'emoji', 'aria-label': e, onclick: () => { this.insert(e); this.emojiBox.hidden = true; this.input.focus(); } }, e)));
     // Files and images need the server's upload route; without it the button would only fail.
@@ -214,7 +239,9 @@ export class ChatView {
       this.fileInput),
     this.emojiBox,
     this.mentionBox,
+    this.cmdBox,
     h('div', { class: 'composer-row' }, this.input, this.sendBtn),
+    this.cmdHint,
     h('p', { class: 'hint muted' }, t('chat.hint')));
   }
 
@@ -526,7 +553,16 @@ export class ChatView {
 
   renderAllMessages(st) {
     this.msgEls = new Map();
-    mount(this.msgList, st.order.map((id) => this.messageEl(st, st.msgs.get(id))));
+    // A command's reply sits after the messages there were when it was run.
+    const els = [];
+    let ni = 0;
+    for (const id of st.order) {
+      const m = st.msgs.get(id);
+      while (ni < st.notices.length && st.notices[ni].afterSeq < m.seq) els.push(this.noticeEl(st, st.notices[ni++]));
+      els.push(this.messageEl(st, m));
+    }
+    while (ni < st.notices.length) els.push(this.noticeEl(st, st.notices[ni++]));
+    mount(this.msgList, els);
     for (const p of st.pending.values()) this.msgList.appendChild(this.pendingEl(st, p));
     this.updateHistoryStatus(st);
   }
@@ -1041,6 +1077,7 @@ export class ChatView {
   // ---------- composing and sending ----------
 
   onComposerKey(e) {
+    if (!this.cmdBox.hidden && this.commandKey(e)) return;
     if (!this.mentionBox.hidden && this.mentionKey(e)) return;
     // Chinese input methods use Enter to commit a candidate: never send then.
     if (e.isComposing || e.keyCode === 229) return;
@@ -1077,6 +1114,7 @@ export class ChatView {
       im.typing(this.openId);
     }
     this.updateMentionBox();
+    this.updateCommandBox();
   }
 
   // @ mentions: a list of the conversation's members filtered by what follows "@".
@@ -1141,9 +1179,216 @@ export class ChatView {
     this.input.focus();
   }
 
+  // ---------- slash commands ----------
+
+  /** The commands of the apps shown to me, asked for again when a minute old; [] when none or unknown. */
+  loadCommands(force = false) {
+    if (!session.serves(...COMMANDS_ROUTE)) return Promise.resolve([]);
+    if (!force && this.commands && Date.now() - this.commandsAt < COMMANDS_FRESH) return Promise.resolve(this.commands);
+    if (!this.commandsLoading) {
+      this.commandsLoading = get(COMMANDS_ROUTE[1])
+        .then((r) => { this.commands = (r && r.items) || []; this.commandsAt = Date.now(); return this.commands; })
+        .catch(() => this.commands || [])
+        .finally(() => { this.commandsLoading = null; });
+    }
+    return this.commandsLoading;
+  }
+
+  /** "/" at the start of the draft lists the commands, filtered by what follows it. */
+  updateCommandBox() {
+    const v = this.input.value;
+    const m = /^\/([a-z0-9_-]{0,40})$/i.exec(v);
+    const typingName = m && !this.editing && this.input.selectionStart === v.length && this.cmdDismissed !== v;
+    if (!typingName) { this.cmdBox.hidden = true; this.updateCommandHint(); return; }
+    if (!this.commands || Date.now() - this.commandsAt >= COMMANDS_FRESH) {
+      this.loadCommands().then(() => { if (this.input.value === v) this.updateCommandBox(); });
+      if (!this.commands) { this.cmdBox.hidden = true; this.updateCommandHint(); return; }
+    }
+    const q = m[1].toLowerCase();
+    const starts = this.commands.filter((c) => c.command.startsWith(q));
+    const rest = q ? this.commands.filter((c) => !c.command.startsWith(q) && (c.command.includes(q) || (c.app_name || '').toLowerCase().includes(q))) : [];
+    const options = [...starts, ...rest].slice(0, 8);
+    if (!options.length) { this.cmdBox.hidden = true; this.updateCommandHint(); return; }
+    this.cmdOptions = options;
+    this.cmdIndex = 0; // the best match: the first that starts with what was typed
+    this.mentionBox.hidden = true;
+    this.renderCommandBox();
+    this.updateCommandHint();
+  }
+
+  renderCommandBox() {
+    mount(this.cmdBox, this.cmdOptions.map((c, i) => h('li', {
+      role: 'option', id: 'cmd-opt-' + i, 'aria-selected': String(i === this.cmdIndex), class: i === this.cmdIndex ? 'active' : null,
+      'data-command': c.command, 'data-app': c.app_id,
+      onmousedown: (e) => { e.preventDefault(); this.pickCommand(c); },
+    },
+    h('span', { class: 'cmd-line' },
+      h('strong', { class: 'cmd-name' }, '/' + c.command),
+      h('span', { class: 'cmd-app-tag' }, c.app_name || c.app_id)),
+    c.description ? h('span', { class: 'cmd-desc muted' }, c.description) : null)));
+    this.cmdBox.hidden = false;
+    this.input.setAttribute('aria-activedescendant', 'cmd-opt-' + this.cmdIndex);
+  }
+
+  commandKey(e) {
+    if (e.isComposing || e.keyCode === 229) return false;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      const d = e.key === 'ArrowDown' ? 1 : -1;
+      this.cmdIndex = (this.cmdIndex + d + this.cmdOptions.length) % this.cmdOptions.length;
+      this.renderCommandBox();
+      e.preventDefault();
+      return true;
+    }
+    if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') {
+      this.pickCommand(this.cmdOptions[this.cmdIndex]);
+      e.preventDefault();
+      return true;
+    }
+    if (e.key === 'Escape') {
+      this.cmdDismissed = this.input.value;
+      this.cmdBox.hidden = true;
+      this.input.removeAttribute('aria-activedescendant');
+      this.updateCommandHint();
+      e.preventDefault();
+      return true;
+    }
+    return false;
+  }
+
+  pickCommand(c) {
+    this.input.value = '/' + c.command + ' ';
+    this.input.selectionStart = this.input.selectionEnd = this.input.value.length;
+    this.cmdBox.hidden = true;
+    this.input.removeAttribute('aria-activedescendant');
+    this.autoGrow();
+    this.updateCommandHint();
+    this.input.focus();
+  }
+
+  /** Under the composer: what Enter will do with a draft that starts with "/". */
+  updateCommandHint() {
+    const v = this.input.value;
+    let text = '';
+    let kind = '';
+    if (!this.cmdBox.hidden || this.editing || !v.startsWith('/')) {
+      text = '';
+    } else if (v.startsWith('//')) {
+      text = t('chat.cmd.hint.escaped'); kind = 'plain';
+    } else {
+      if (!this.commands) {
+        // Not asked for yet: say nothing until the list is in.
+        this.loadCommands().then(() => { if (this.commands && this.input.value === v) this.updateCommandHint(); });
+      }
+      const p = parseCommand(v.replace(/\s+$/, ''));
+      const cmd = p && this.commands && this.commands.find((c) => c.command === p.name);
+      if (cmd) {
+        text = t('chat.cmd.hint.run', { cmd: '/' + cmd.command, app: cmd.app_name || cmd.app_id });
+        if (!p.args && cmd.description) text += ' · ' + cmd.description;
+        kind = 'run';
+      } else if (this.commands) {
+        const name = (/^\/(\S*)/.exec(v) || [])[1] || '';
+        if (name) { text = t('chat.cmd.hint.unknown', { cmd: '/' + name }); kind = 'plain'; }
+      }
+    }
+    this.cmdHint.textContent = text;
+    this.cmdHint.dataset.kind = kind;
+    this.cmdHint.hidden = !text;
+  }
+
+  /**
+   * Run a command in its app. Nothing is sent to the conversation: the reply
+   * (or why there is none) shows here as a notice only I see, until I close
+   * it or leave the page.
+   */
+  async runCommand(convId, cmd, args, typed) {
+    const st = this.state(convId);
+    const n = { id: uuid(), typed, command: cmd.command, app: cmd.app_name || cmd.app_id, status: 'running', afterSeq: st.maxSeq(), at: new Date().toISOString() };
+    st.notices.push(n);
+    if (this.openId === convId) { this.msgList.appendChild(this.noticeEl(st, n)); this.scrollToBottom(); }
+    try {
+      const r = await post(RUN_ROUTE, { conversation_id: convId, command: cmd.command, args });
+      n.status = 'ok';
+      n.reply = (r && r.reply) || '';
+      if (r && r.app_name) n.app = r.app_name;
+    } catch (e) {
+      n.status = 'error';
+      n.error = this.commandError(e, n);
+      // The list was out of date (an app was removed or hidden): ask again.
+      if (e.details && e.details.reason === 'command_unknown') this.commands = null;
+    }
+    this.updateNotice(st, n);
+  }
+
+  commandError(e, n) {
+    const reason = e && e.details && e.details.reason;
+    const vars = { cmd: '/' + n.command, app: n.app };
+    switch (reason) {
+      case 'command_unknown': return t('chat.cmd.err.unknown', vars);
+      case 'command_ambiguous': return t('chat.cmd.err.ambiguous', vars);
+      case 'app_unavailable': return t('chat.cmd.err.unavailable', vars);
+      case 'app_timeout': return t('chat.cmd.err.timeout', vars);
+      case 'app_refused': return t('chat.cmd.err.refused', { ...vars, message: e.message || t('err.' + e.code) });
+      default: return (e && e.display) || String(e);
+    }
+  }
+
+  noticeEl(st, n) {
+    const body = n.status === 'running'
+      ? h('div', { class: 'cmd-running muted', role: 'status' }, t('chat.cmd.running', { app: n.app }))
+      : n.status === 'error'
+        ? h('div', { class: 'cmd-error', role: 'alert', 'data-testid': 'cmd-error' }, n.error)
+        : h('div', { class: 'text cmd-reply', 'data-testid': 'cmd-reply' }, n.reply ? this.namedText(n.reply) : t('chat.cmd.noreply'));
+    const el = h('li', { class: ['msg', 'cmd-notice', n.status === 'error' && 'cmd-failed'], 'data-notice': n.id, 'data-status': n.status, 'data-testid': 'cmd-notice' },
+      h('div', { class: 'cmd-card', role: 'group', 'aria-label': t('chat.cmd.aria', { app: n.app }) },
+        h('div', { class: 'cmd-head' },
+          h('span', { class: 'cmd-from' }, icon('apps', 16), h('span', null, n.app)),
+          h('span', { class: 'cmd-only', 'data-testid': 'cmd-only' }, t('chat.cmd.only')),
+          h('time', { class: 'muted', datetime: n.at }, fmtTime(n.at)),
+          h('button', {
+            type: 'button', class: 'icon-btn cmd-close', 'aria-label': t('chat.cmd.dismiss'), title: t('chat.cmd.dismiss'),
+            onclick: () => { st.notices = st.notices.filter((x) => x !== n); el.remove(); },
+          }, icon('close', 14))),
+        h('div', { class: 'cmd-typed' }, n.typed),
+        body));
+    n.el = el;
+    return el;
+  }
+
+  updateNotice(st, n) {
+    if (!n.el || !n.el.isConnected) return;
+    const atBottom = this.nearBottom();
+    n.el.replaceWith(this.noticeEl(st, n));
+    if (atBottom) this.scrollToBottom();
+  }
+
+  /** An app names people by id ("@<id>"): show their names. */
+  namedText(text) {
+    return text.replace(PERSON_ID, (all, id) => '@' + people.name(id));
+  }
+
   async submit() {
-    const text = this.input.value.replace(/\s+$/, '');
+    let text = this.input.value.replace(/\s+$/, '');
     if (!text.trim() || !this.openId) return;
+    if (!this.editing && text.startsWith('/')) {
+      if (text.startsWith('//')) {
+        // "//" sends the text as it reads, starting with one "/".
+        text = text.slice(1);
+      } else {
+        const convId = this.openId;
+        const p = parseCommand(text);
+        const cmd = p && (await this.loadCommands()).find((c) => c.command === p.name);
+        // The draft or the conversation changed while the list loaded: Enter again.
+        if (this.openId !== convId || this.input.value.replace(/\s+$/, '') !== text) return;
+        if (cmd) {
+          this.input.value = '';
+          this.autoGrow();
+          this.updateCommandBox();
+          this.runCommand(convId, cmd, p.args, text);
+          return;
+        }
+        // Not a command of any app of mine: an ordinary message.
+      }
+    }
     if (this.editing) {
       const m = this.editing;
       this.cancelReplyEdit();
@@ -1174,6 +1419,7 @@ export class ChatView {
       body.ding = { user_ids: to };
     }
     this.input.value = '';
+    this.updateCommandBox();
     this.mentions.clear();
     this.replyTo = null;
     this.urgent = false;
