@@ -126,6 +126,7 @@ func (s *installs) ListInstalls(_ context.Context, org string) ([]plugins.Instal
 
 func (s *installs) SetEnabled(context.Context, string, bool) error { return nil }
 func (s *installs) DeleteInstall(context.Context, string) error    { return nil }
+func (s *installs) ForgetInstall(context.Context, string) error    { return nil }
 
 // messenger records what apps post; it reports every bot a member.
 type messenger struct {
