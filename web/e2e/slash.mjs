@@ -35,7 +35,7 @@ export async function installHelpdesk(page, org, publisherKey, engineerIds, onSt
   assert.match(await card.textContent(), /IT 报修/);
   await card.scrollIntoViewIfNeeded();
   await onStep('catalog');
-  await page.getByTestId('install-helpdesk-0.1.0').click();
+  await page.getByTestId('install-helpdesk-0.2.0').click();
   const consent = page.getByTestId('consent');
   await consent.waitFor();
   await consent.locator('#cs-set-engineers').fill(engineerIds);
@@ -67,7 +67,7 @@ export async function openHelpdesk(page, vp = DESKTOP) {
   await page.locator('.app-tile[data-app=helpdesk]').click({ timeout: 30000 });
   const frame = page.getByTestId('app-frame');
   await frame.waitFor();
-  assert.match(await frame.getAttribute('src'), /^\/plugins\/helpdesk\/ui\/mine$/);
+  assert.match(await frame.getAttribute('src'), /^\/plugins\/helpdesk\/ui\/mine\?lang=zh-CN$/);
   const inside = page.frameLocator('[data-testid=app-frame]');
   await inside.locator('[data-testid=my-tickets] li').first().waitFor();
   return inside;

@@ -110,7 +110,7 @@ test('(a) the 日报 app is installed with its department picked from the org ch
 
   await openAdmin(page, false);
   await page.locator('.adm-tab[data-tab=apps]').click();
-  await page.getByTestId('install-daily-report-0.1.0').click();
+  await page.getByTestId('install-daily-report-0.2.0').click();
   const consent = page.getByTestId('consent');
   await consent.waitFor();
   // The settings speak the manifest's labels and descriptions, not its keys.

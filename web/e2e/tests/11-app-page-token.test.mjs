@@ -44,7 +44,7 @@ async function ensureApp(admin) {
   for (const name of nurse.dept.split('/')) ward = (ward.children || []).find((d) => d.name === name);
   assert.ok(ward, 'the demo has the nurse\'s ward ' + nurse.dept);
   const res = await api(token, 'POST', mp + '/installs', {
-    app_id: 'daily-report', version: '0.1.0', enable: true, visibility: { everyone: true }, settings: { department: ward.id },
+    app_id: 'daily-report', version: '0.2.0', enable: true, visibility: { everyone: true }, settings: { department: ward.id },
     grants: [{ scope: 'orgchart:read', subtree: ward.id }, { scope: 'im:send' }, { scope: 'http:routes' }],
   });
   assert.equal(res.status, 201, JSON.stringify(res.body));
