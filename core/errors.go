@@ -30,6 +30,9 @@ const (
 	ERateLimited Code = "rate_limited"
 	// EUnavailable: a backend (database, bus, file store) is down; retry later.
 	EUnavailable Code = "unavailable"
+	// ETimeout: another part Rounds waited on (an app's process) did not
+	// answer within its deadline; retry later.
+	ETimeout Code = "timeout"
 	// EInternal: a bug. The message shown to clients is generic.
 	EInternal Code = "internal"
 )

@@ -24,7 +24,7 @@ func TestFaultsAreContained(t *testing.T) {
 	}{
 		{mode: "panic", wantErr: core.EUnavailable, inLastEr: "exited"},
 		{mode: "exit", wantErr: core.EUnavailable, inLastEr: "exited"},
-		{mode: "hang", tune: func(c *plugins.Config) { c.HookTimeout = 300 * time.Millisecond }, wantErr: core.EUnavailable, inLastEr: "deadline"},
+		{mode: "hang", tune: func(c *plugins.Config) { c.HookTimeout = 300 * time.Millisecond }, wantErr: core.ETimeout, inLastEr: "deadline"},
 		{mode: "leak", tune: func(c *plugins.Config) { c.MemoryLimit = 64 << 20 }, inLastEr: "memory limit"},
 		// RLIMIT_CPU: the kernel kills a process that burns more CPU time
 		// than allowed (SIGXCPU, then SIGKILL at the hard limit).
@@ -145,7 +145,7 @@ func TestHungAppDoesNotHoldUpOthers(t *testing.T) {
 	began := time.Now()
 	err := e.host.MessagePosted(context.Background(), "org1", sdk.Message{ID: "m1", ConversationID: "ward5", SenderID: "nurse1", Text: "3床"})
 	took := time.Since(began)
-	if !core.IsCode(err, core.EUnavailable) || took > 3*time.Second {
+	if !core.IsCode(err, core.ETimeout) || took > 3*time.Second {
 		t.Fatalf("err = %v after %v", err, took)
 	}
 	if sent := e.msgs.Sent(); len(sent) != 1 || sent[0] != "ward5|bot-good-app|echo: 3床" {

@@ -349,7 +349,7 @@ func (h *Host) call(ctx context.Context, r *runner, hook string, fn func(ctx con
 	if err != nil && ctx.Err() == nil && (cctx.Err() == context.DeadlineExceeded || !time.Now().Before(deadline)) {
 		h.log.Warn("app hook overran its deadline; restarting the app", "app_id", r.inst.AppID, "install_id", r.inst.ID, "hook", hook)
 		r.kick("hook " + hook + " overran its deadline")
-		return core.Errorf(core.EUnavailable, "the app %s did not answer in time", r.inst.AppID)
+		return core.Errorf(core.ETimeout, "the app %s did not answer in time", r.inst.AppID)
 	}
 	return fromSDK(err)
 }

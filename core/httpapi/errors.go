@@ -30,6 +30,8 @@ func StatusOf(code core.Code) int {
 		return http.StatusTooManyRequests
 	case core.EUnavailable:
 		return http.StatusServiceUnavailable
+	case core.ETimeout:
+		return http.StatusGatewayTimeout
 	default:
 		return http.StatusInternalServerError
 	}

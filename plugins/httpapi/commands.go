@@ -199,7 +199,7 @@ func (req *RunCommandRequest) validate() error {
 // may use offers (ENotFound, reason command_unknown), one that two apps of
 // the organisation offer (EConflict, command_ambiguous), an app that is not
 // running (EUnavailable, app_unavailable) or does not answer in time
-// (EUnavailable, app_timeout: the host restarts it). An app's own refusal
+// (ETimeout, app_timeout: the host restarts it). An app's own refusal
 // keeps its code and message (reason app_refused).
 func (c Commands) Run(ctx context.Context, a core.Actor, req RunCommandRequest) (CommandReply, error) {
 	if err := req.validate(); err != nil {
@@ -287,8 +287,8 @@ func appError(o SlashCommand, err error) error {
 	switch {
 	case e.Code == core.ENotFound && strings.HasPrefix(e.Message, "no app offers"):
 		return unknownCommand(o.Command) // stopped meanwhile
-	case e.Code == core.EUnavailable && strings.Contains(e.Message, "did not answer in time"):
-		return core.Errorf(core.EUnavailable, "the app %s did not answer in time", o.AppName).
+	case e.Code == core.ETimeout:
+		return core.Errorf(core.ETimeout, "the app %s did not answer in time", o.AppName).
 			With("reason", ReasonAppTimeout).With("app_id", o.AppID)
 	case e.Code == core.EUnavailable:
 		return appUnavailable(o)
@@ -340,23 +340,10 @@ func (c Commands) Register(rt *httpapi.Router) {
 			}
 			out, err := c.Run(r.Context(), httpapi.Actor(r), req)
 			if err != nil {
-				return writeCommandError(w, r, err)
+				return err
 			}
 			httpapi.WriteJSON(w, http.StatusOK, out)
 			return nil
 		}})
 }
 
-// writeCommandError answers an app that did not answer in time with 504
-// Gateway Timeout: core has no code of its own for it (it is "unavailable",
-// 503, everywhere else), and a client retrying at once would only wait again.
-// Every other error takes the usual way.
-func writeCommandError(w http.ResponseWriter, r *http.Request, err error) error {
-	var e *core.Error
-	if !errors.As(err, &e) || e.Details["reason"] != ReasonAppTimeout {
-		return err
-	}
-	slog.WarnContext(r.Context(), "slash command timed out", "app_id", e.Details["app_id"], "request_id", core.RequestID(r.Context()))
-	httpapi.WriteJSON(w, http.StatusGatewayTimeout, httpapi.Envelope(r, err))
-	return nil
-}

@@ -502,7 +502,7 @@ func TestSlashCommands(t *testing.T) {
 		r0 := restarts()
 		start := time.Now()
 		a := f.run("nurse1", ward, "slow", "misbehave")
-		if a.status != 504 || a.Code != "unavailable" || a.Detail.Reason != pluginhttp.ReasonAppTimeout || a.Detail.AppID != "hang-app" {
+		if a.status != 504 || a.Code != "timeout" || a.Detail.Reason != pluginhttp.ReasonAppTimeout || a.Detail.AppID != "hang-app" {
 			t.Fatalf("%d %s", a.status, a.body)
 		}
 		if took := time.Since(start); took > 10*time.Second {
@@ -550,7 +550,7 @@ func TestSlashCommands(t *testing.T) {
 			case audit.ResultFailed:
 				failed++
 			}
-			if e.Details["command"] == "slow" && (e.Result != audit.ResultFailed || e.ObjectID != hang.ID || e.Details["error"] != "unavailable") {
+			if e.Details["command"] == "slow" && (e.Result != audit.ResultFailed || e.ObjectID != hang.ID || e.Details["error"] != "timeout") {
 				t.Fatalf("the timeout's entry %+v", e)
 			}
 		}

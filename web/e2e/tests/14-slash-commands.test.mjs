@@ -200,6 +200,9 @@ test('on a phone (390 px): the list and the reply fit the screen', async (t) => 
   const lb = await list.boundingBox();
   assert.ok(lb.x >= 0 && lb.x + lb.width <= PHONE.width, `the list spans ${lb.x}–${lb.x + lb.width}px`);
   await shot(page, 'slash-list-phone');
+  // Other apps of this hospital (日报's /daily) may be listed too: filter.
+  await box.pressSequentially('it');
+  await list.locator('li[data-command=daily]').waitFor({ state: 'detached' });
   await box.press('Enter');
   assert.equal(await box.inputValue(), '/it ');
   await box.pressSequentially(`status ${ticket}`);

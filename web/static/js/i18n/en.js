@@ -168,6 +168,7 @@ export const en = {
   'err.too_large': 'Too large',
   'err.rate_limited': 'Too many attempts. Try again later.',
   'err.unavailable': 'The service is unavailable. Try again shortly.',
+  'err.timeout': 'No answer in time. Try again shortly.',
 
   'ap.new': 'New request',
   'ap.list.pending': 'Waiting for me',

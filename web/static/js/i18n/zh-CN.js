@@ -168,6 +168,7 @@ export const zh = {
   'err.too_large': '内容太大',
   'err.rate_limited': '操作太频繁，请稍后再试',
   'err.unavailable': '服务暂时不可用，请稍后重试',
+  'err.timeout': '对方没有及时响应，请稍后重试',
 
   'ap.new': '发起申请',
   'ap.list.pending': '待我审批',
