@@ -346,4 +346,3 @@ func (c Commands) Register(rt *httpapi.Router) {
 			return nil
 		}})
 }
-
