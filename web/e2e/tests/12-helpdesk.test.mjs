@@ -340,6 +340,8 @@ test('the nurse is told of the status change in chat', async (t) => {
     await shot(page, vp === PHONE ? 'helpdesk-chat-list-phone' : 'helpdesk-chat-list-desktop');
     await conv.click();
     await page.locator('#conv-title', { hasText: /^IT 报修$/ }).waitFor();
+    // A bot is neither online nor offline: the header says what it is.
+    await page.locator('.conv-sub', { hasText: /^机器人$/ }).waitFor();
     const texts = page.locator('.msg-list .msg .text');
     await texts.filter({ hasText: `报修 #${ticket} 状态: 已关闭` }).waitFor();
     const mine = (await texts.allTextContents()).filter((x) => x.startsWith(`报修 #${ticket} 状态: `));

@@ -451,10 +451,12 @@ export class ChatView {
     this.titleEl.textContent = this.convName(c) || '…';
     if (c && c.kind === 'direct') {
       const peer = this.directPeer(c);
-      const on = peer && this.online.get(peer);
-      this.subEl.textContent = on === undefined ? '' : on ? '● ' + t('chat.online') : t('chat.offline');
+      // A bot (审批助手, an app) is never online or offline: say what it is.
+      const bot = peer && people.get(peer).bot;
+      const on = peer && !bot && this.online.get(peer);
+      this.subEl.textContent = bot ? t('chat.group.role.bot') : on === undefined ? '' : on ? '● ' + t('chat.online') : t('chat.offline');
       this.subEl.classList.toggle('online', !!on);
-      if (peer && !this.online.has(peer) && session.socket && session.socket.state === 'open') {
+      if (peer && !bot && !this.online.has(peer) && session.socket && session.socket.state === 'open') {
         this.online.set(peer, undefined);
         session.socket.request('presence', { user_ids: [peer] }).then((r) => this.onPresence(r && r.online)).catch(() => this.online.delete(peer));
       }
