@@ -557,6 +557,10 @@ func (s *Service) after(ctx context.Context, x *run) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	// The notices of one action (the submitter's update, the CC) go out
+	// together: each is its own chat transaction, and on SQLite concurrent
+	// ones share a commit instead of waiting for each other's.
+	var wg sync.WaitGroup
 	for _, n := range x.notices {
 		if n.Reason == ReasonFinished {
 			// The person who acted does not wait for the roster or
@@ -564,12 +568,17 @@ func (s *Service) after(ctx context.Context, x *run) {
 			s.finishLater(n, x.event(SubjectFinished))
 			continue
 		}
-		if err := s.notifier.Notify(ctx, n); err != nil {
-			s.log.WarnContext(ctx, "approvals: not done yet; it is retried", "request", x.r.ID, "reason", n.Reason, "err", err)
-			continue
-		}
-		s.posted.add(n.ID)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.notifier.Notify(ctx, n); err != nil {
+				s.log.WarnContext(ctx, "approvals: not done yet; it is retried", "request", x.r.ID, "reason", n.Reason, "err", err)
+				return
+			}
+			s.posted.add(n.ID)
+		}()
 	}
+	wg.Wait()
 	if s.observer != nil {
 		for _, subj := range x.events {
 			s.observer.Happened(subj, x.r.TemplateCode, x.r.Status)

@@ -221,10 +221,21 @@ type Querier interface {
 }
 
 // ExecContext runs a write on the writer, or in the transaction ctx carries
-// (see Tx.Context).
+// (see Tx.Context). On SQLite a write on its own joins the group commit like
+// any transaction: run alone it would take the one writer connection from the
+// group and pay a disk sync of its own.
 func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if tx := db.ambient(ctx); tx != nil {
 		return tx.ExecContext(ctx, q, args...)
+	}
+	if db.Dialect == SQLite {
+		var res sql.Result
+		err := db.inGroupTx(ctx, func(tx *Tx) error {
+			var err error
+			res, err = tx.ExecContext(ctx, q, args...)
+			return err
+		})
+		return res, err
 	}
 	res, err := db.w.ExecContext(ctx, db.Rebind(q), args...)
 	return res, mapErr(err)
