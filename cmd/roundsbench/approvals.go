@@ -48,6 +48,9 @@ func approvalsScenario(ctx context.Context, c *client.Client, o options, cache t
 		errs.Add(1)
 		firstErr.CompareAndSwap(nil, err.Error())
 	}
+	if o.submitRate > 0 {
+		return approvalsMix(ctx, c, o, accs, head, form, run, summary)
+	}
 	start := time.Now()
 	issued := pacer(ctx, o.rate, o.duration, o.senders, func(i int) {
 		who := accs[1+rand.IntN(len(accs)-1)]
@@ -90,6 +93,115 @@ func approvalsScenario(ctx context.Context, c *client.Client, o options, cache t
 	if e := firstErr.Load(); e != nil {
 		summary["first_error"] = e
 		return fmt.Errorf("%d of %d approvals failed: %v", errs.Load(), issued, e)
+	}
+	return nil
+}
+
+// approvalsMix: the head first has rate × duration requests waiting
+// (submitted before the clock starts, not measured); then, for duration,
+// staff submit at submitRate while the head approves the backlog at rate,
+// both at once — the mix of issue #5's target (300 submissions and 1,000
+// approvals a second).
+func approvalsMix(ctx context.Context, c *client.Client, o options, accs []account, head account, form map[string]any, run string, summary map[string]any) error {
+	n := int(o.rate * o.duration.Seconds())
+	backlog := make([]string, n)
+	var setupErr atomic.Value
+	logf("submitting a backlog of %d requests for the head", n)
+	next := make(chan int)
+	var setup sync.WaitGroup
+	for range o.senders {
+		setup.Add(1)
+		go func() {
+			defer setup.Done()
+			for i := range next {
+				who := accs[1+rand.IntN(len(accs)-1)]
+				var sub approvalOutcome
+				if err := c.Do(ctx, who.Token, "POST", "/api/v1/approvals/requests", map[string]any{
+					"action_id": fmt.Sprintf("lb-bl-%s-%d", run, i), "template_code": "overtime", "form": form}, &sub); err != nil {
+					setupErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				backlog[i] = sub.RequestID
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	setup.Wait()
+	if e := setupErr.Load(); e != nil {
+		return fmt.Errorf("backlog: %v", e)
+	}
+	var mu sync.Mutex
+	var subLat, aprLat []float64
+	var subOK, aprOK, errs atomic.Int64
+	var firstErr atomic.Value
+	fail := func(err error) {
+		errs.Add(1)
+		firstErr.CompareAndSwap(nil, err.Error())
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	var subIssued, aprIssued int64
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		subIssued = pacer(ctx, o.submitRate, o.duration, o.senders/2, func(i int) {
+			who := accs[1+rand.IntN(len(accs)-1)]
+			t := time.Now()
+			if err := c.Do(ctx, who.Token, "POST", "/api/v1/approvals/requests", map[string]any{
+				"action_id": fmt.Sprintf("lb-sub-%s-%d", run, i), "template_code": "overtime", "form": form}, nil); err != nil {
+				fail(err)
+				return
+			}
+			subOK.Add(1)
+			mu.Lock()
+			subLat = append(subLat, float64(time.Since(t).Microseconds())/1000)
+			mu.Unlock()
+		})
+	}()
+	go func() {
+		defer wg.Done()
+		aprIssued = pacer(ctx, o.rate, o.duration, o.senders/2, func(i int) {
+			if i >= len(backlog) {
+				return
+			}
+			t := time.Now()
+			var apr approvalOutcome
+			if err := c.Do(ctx, head.Token, "POST", "/api/v1/approvals/requests/"+backlog[i]+"/approve", map[string]any{
+				"action_id": fmt.Sprintf("lb-apr-%s-%d", run, i), "comment": "同意"}, &apr); err != nil {
+				fail(fmt.Errorf("approve %s: %w", backlog[i], err))
+				return
+			}
+			if apr.Status != "approved" {
+				fail(fmt.Errorf("request %s is %s after the head's approval", backlog[i], apr.Status))
+				return
+			}
+			aprOK.Add(1)
+			mu.Lock()
+			aprLat = append(aprLat, float64(time.Since(t).Microseconds())/1000)
+			mu.Unlock()
+		})
+	}()
+	wg.Wait()
+	wall := time.Since(start)
+	summary["rate"] = o.rate
+	summary["submit_rate"] = o.submitRate
+	summary["duration_s"] = o.duration.Seconds()
+	summary["backlog"] = n
+	summary["issued"] = subIssued + aprIssued
+	summary["submitted"] = subOK.Load()
+	summary["approved"] = aprOK.Load()
+	summary["errors"] = errs.Load()
+	summary["submitted_per_s"] = round(float64(subOK.Load()) / wall.Seconds())
+	summary["approved_per_s"] = round(float64(aprOK.Load()) / wall.Seconds())
+	summary["actions_per_s"] = round(float64(subOK.Load()+aprOK.Load()) / wall.Seconds())
+	summary["submit_latency_ms"] = summarize(subLat)
+	summary["approve_latency_ms"] = summarize(aprLat)
+	if e := firstErr.Load(); e != nil {
+		summary["first_error"] = e
+		return fmt.Errorf("%d actions failed: %v", errs.Load(), e)
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ type options struct {
 	users      int
 	groupSize  int
 	rate       float64
+	submitRate float64
 	duration   time.Duration
 	drain      time.Duration
 	adminLogin string
@@ -60,6 +61,7 @@ func main() {
 	flag.IntVar(&o.groupSize, "group-size", 200, "members per group (fanout: the one group; mixed: each group; receipts: the storm group)")
 	flag.Float64Var(&o.rate, "rate", 50, "messages (or searches) per second, all senders together")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long to send (idle: how long to hold)")
+	flag.Float64Var(&o.submitRate, "submit-rate", 0, "approvals: submissions per second while -rate approvals a second decide a backlog submitted first (0: each submission is approved at once, -rate pairs a second)")
 	flag.DurationVar(&o.drain, "drain", 5*time.Second, "how long to wait for outstanding deliveries after sending stops")
 	flag.StringVar(&o.adminLogin, "admin-login", "jcyy.10020", "organisation admin login (the demo's)")
 	flag.StringVar(&o.password, "admin-password", "rounds-demo-2026", "organisation admin password")
