@@ -65,3 +65,12 @@ export async function signIn(page, login, password) {
 export async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, name + '.png') });
 }
+
+/** fetch from inside a signed-in page (its cookies), with the CSRF header: {status, body}. */
+export function apiIn(page, method, path, body) {
+  return page.evaluate(async ([method, path, body]) => {
+    const csrf = (document.cookie.split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rounds_csrf') || [])[1] || '';
+    const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }, [method, path, body]);
+}

@@ -3,16 +3,7 @@
 // helpdesk from the signed catalog as 12 does, opening its page in the app
 // center, and running a command from the chat composer.
 import assert from 'node:assert/strict';
-import { DESKTOP, PHONE } from './lib.mjs';
-
-/** fetch from inside a signed-in page, with the CSRF header. */
-export function apiIn(page, method, path, body) {
-  return page.evaluate(async ([method, path, body]) => {
-    const csrf = (document.cookie.split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rounds_csrf') || [])[1] || '';
-    const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, [method, path, body]);
-}
+import { DESKTOP, PHONE, apiIn } from './lib.mjs';
 
 /**
  * As the signed-in admin: trusts the publisher (unless already trusted) and
@@ -67,6 +58,7 @@ export async function openHelpdesk(page, vp = DESKTOP) {
   await page.locator('.app-tile[data-app=helpdesk]').click({ timeout: 30000 });
   const frame = page.getByTestId('app-frame');
   await frame.waitFor();
+  assert.equal(await frame.getAttribute('sandbox'), 'allow-scripts allow-forms');
   assert.match(await frame.getAttribute('src'), /^\/plugins\/helpdesk\/ui\/mine\?lang=zh-CN$/);
   const inside = page.frameLocator('[data-testid=app-frame]');
   await inside.locator('[data-testid=my-tickets] li').first().waitFor();

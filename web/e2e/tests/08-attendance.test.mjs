@@ -4,7 +4,7 @@
 // the month can be changed. Desktop and phone screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
+import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE, apiIn } from '../lib.mjs';
 
 const HOSPITAL = { latitude: 31.2304, longitude: 121.4737 };
 // About 2.2 km north.
@@ -14,15 +14,6 @@ let browser;
 let skip = '';
 let staff;
 let password = '';
-
-/** fetch from inside a signed-in page, with the CSRF header. */
-function apiIn(page, method, path, body) {
-  return page.evaluate(async ([method, path, body]) => {
-    const csrf = (document.cookie.split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rounds_csrf') || [])[1] || '';
-    const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, [method, path, body]);
-}
 
 before(async () => {
   if (!(await hasRoute('POST', '/api/v1/sessions'))) { skip = 'the server does not serve sign-in yet'; return; }

@@ -6,7 +6,7 @@
 // approval), which shows as pending. Desktop and phone screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
+import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE, apiIn } from '../lib.mjs';
 
 let browser;
 let skip = '';
@@ -16,15 +16,6 @@ let ward = '';
 let nurseId = '';
 let colleague = null; // {id, name}: another member of the ward
 let d1 = ''; // the first day of the draft (next month)
-
-/** fetch from inside a signed-in page, with the CSRF header. */
-function apiIn(page, method, path, body) {
-  return page.evaluate(async ([method, path, body]) => {
-    const csrf = (document.cookie.split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rounds_csrf') || [])[1] || '';
-    const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, [method, path, body]);
-}
 
 const nameOf = (l) => l.role.split(' · ')[0];
 const wardOf = (l) => (l.role.split(' · ')[1] || '').split('/').pop();

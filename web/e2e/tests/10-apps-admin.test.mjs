@@ -11,7 +11,7 @@
 // Desktop and phone screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
+import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE, apiIn } from '../lib.mjs';
 
 let browser;
 let skip = '';
@@ -20,15 +20,6 @@ let nurse;
 let head;
 let password = '';
 const publisherKey = process.env.ROUNDS_E2E_PUBLISHER_KEY || '';
-
-/** fetch from inside a signed-in page, with the CSRF header. */
-function apiIn(page, method, path, body) {
-  return page.evaluate(async ([method, path, body]) => {
-    const csrf = (document.cookie.split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rounds_csrf') || [])[1] || '';
-    const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, [method, path, body]);
-}
 
 before(async () => {
   if (!(await hasRoute('POST', '/api/v1/sessions'))) { skip = 'the server does not serve sign-in yet'; return; }

@@ -16,7 +16,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
+import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE, apiIn } from '../lib.mjs';
 
 let browser;
 let skip = '';
@@ -25,15 +25,6 @@ let nurse;
 let password = '';
 const publisherKey = process.env.ROUNDS_E2E_PUBLISHER_KEY || '';
 const TABS = ['org', 'roles', 'apps', 'audit', 'settings'];
-
-/** fetch from inside a signed-in page, with the CSRF header. */
-function apiIn(page, method, path, body) {
-  return page.evaluate(async ([method, path, body]) => {
-    const csrf = (document.cookie.split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rounds_csrf') || [])[1] || '';
-    const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, [method, path, body]);
-}
 
 /** The department at a path ("医院/内科/心内科/心内一病区") in the org's tree. */
 async function departmentAt(page, org, path) {

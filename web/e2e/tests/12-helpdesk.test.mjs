@@ -12,8 +12,8 @@
 // on her page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
-import { runSlash } from '../slash.mjs';
+import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE, apiIn } from '../lib.mjs';
+import { openHelpdesk, runSlash } from '../slash.mjs';
 
 let browser;
 let skip = '';
@@ -24,34 +24,6 @@ let org = '';
 const publisherKey = process.env.ROUNDS_E2E_PUBLISHER_KEY || '';
 const description = '心内一病区护士站打印机卡纸，打不出医嘱单 ' + Date.now();
 let ticket = 0; // the number the nurse's ticket got
-
-/** fetch from inside a signed-in page, with the CSRF header. */
-function apiIn(page, method, path, body) {
-  return page.evaluate(async ([method, path, body]) => {
-    const csrf = (document.cookie.split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rounds_csrf') || [])[1] || '';
-    const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, [method, path, body]);
-}
-
-/** Opens the helpdesk in the app center (a rail tab on a desktop, under "more" on a phone); returns the frame. */
-async function openHelpdesk(page, vp = DESKTOP) {
-  if (vp === PHONE) {
-    await page.getByTestId('more-tab').click();
-    await page.getByTestId('more-menu').locator('[data-tab=apps]').click();
-  } else {
-    await page.locator('.rail-tab[data-tab=apps]').click();
-  }
-  await page.locator('.app-tile[data-app=helpdesk]').click({ timeout: 30000 });
-  const frame = page.getByTestId('app-frame');
-  await frame.waitFor();
-  assert.equal(await frame.getAttribute('sandbox'), 'allow-scripts allow-forms');
-  assert.match(await frame.getAttribute('src'), /^\/plugins\/helpdesk\/ui\/mine\?lang=zh-CN$/);
-  const inside = page.frameLocator('[data-testid=app-frame]');
-  // The page has loaded its tickets (or said it has none).
-  await inside.locator('[data-testid=my-tickets] li').first().waitFor();
-  return inside;
-}
 
 /** The page inside the frame is no wider than the frame. */
 async function fitsFrame(page) {

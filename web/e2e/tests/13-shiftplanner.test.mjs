@@ -13,7 +13,7 @@
 // first hospital's head nurse's ward in the same run.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
+import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE, apiIn } from '../lib.mjs';
 
 let browser;
 let skip = '';
@@ -25,15 +25,6 @@ let wardName = '';
 let month = ''; // next month, "2026-12"
 let published = false;
 const publisherKey = process.env.ROUNDS_E2E_PUBLISHER_KEY || '';
-
-/** fetch from inside a signed-in page, with the CSRF header. */
-function apiIn(page, method, path, body) {
-  return page.evaluate(async ([method, path, body]) => {
-    const csrf = (document.cookie.split(';').map((c) => c.trim().split('=')).find(([k]) => k === 'rounds_csrf') || [])[1] || '';
-    const res = await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, [method, path, body]);
-}
 
 /** Opens 智能排班 in the app center; returns the frame. */
 async function openPlanner(page, vp = DESKTOP) {

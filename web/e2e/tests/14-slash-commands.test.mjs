@@ -13,8 +13,8 @@
 // the files are run (12-helpdesk installs it in 江城市第一人民医院).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE } from '../lib.mjs';
-import { apiIn, installHelpdesk, openHelpdesk, runSlash } from '../slash.mjs';
+import { launch, newPage, demo, hasRoute, signIn, shot, DESKTOP, PHONE, apiIn } from '../lib.mjs';
+import { installHelpdesk, openHelpdesk, runSlash } from '../slash.mjs';
 
 let browser;
 let skip = '';
