@@ -151,7 +151,7 @@ func TestHelpdeskLogsWhatItCannotSend(t *testing.T) {
 		if !strings.Contains(line, "cannot ") {
 			continue
 		}
-		if !strings.Contains(line, "app_id=helpdesk") || !strings.Contains(line, "install_id="+inst.ID) || !strings.Contains(line, "[WARN]") {
+		if !strings.Contains(line, "app_id=helpdesk") || !strings.Contains(line, "install_id="+inst.ID) || !strings.Contains(line, "level=WARN") || strings.Contains(line, "[WARN]") {
 			t.Errorf("log line without the app, the install or the level: %s", line)
 		}
 		if strings.Contains(line, "direct message") && !strings.Contains(line, "code=forbidden") {

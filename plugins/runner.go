@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -383,12 +384,25 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// emit logs one line. go-plugin re-logs what the app logged through hclog
+// as "[WARN]  app.<id>.<name>: message …": that keeps its level here.
 func (w *logWriter) emit(line string) {
 	if line == "" {
 		return
 	}
-	w.log.Info(line, "stream", w.stream)
+	level := slog.LevelInfo
+	if rest, ok := strings.CutPrefix(line, "["); ok {
+		if tag, msg, ok := strings.Cut(rest, "]"); ok {
+			if l, known := hclogLevels[tag]; known {
+				level, line = l, strings.TrimSpace(msg)
+			}
+		}
+	}
+	w.log.Log(context.Background(), level, line, "stream", w.stream)
 }
+
+var hclogLevels = map[string]slog.Level{"TRACE": slog.LevelDebug, "DEBUG": slog.LevelDebug, "INFO": slog.LevelInfo,
+	"WARN": slog.LevelWarn, "ERROR": slog.LevelError}
 
 func indexByte(b []byte, c byte) int {
 	for i, x := range b {
