@@ -278,6 +278,9 @@ test('the IT group\'s owner adds IT 报修\'s bot; new tickets reach the group',
   const posted = E.page.locator('.msg-list .msg', { hasText: `新报修 #${filed.body.id} [网络] ${text}` });
   await posted.waitFor();
   assert.match(await posted.textContent(), /IT 报修/);
+  // The app names people by id; the client shows their names.
+  await posted.filter({ hasText: '已分派给 @' + engineer.name }).waitFor();
+  assert.doesNotMatch(await posted.textContent(), /@[0-9a-f]{8}-/);
   await shot(E.page, 'helpdesk-group-ticket-desktop');
 
   // The owner takes the bot out again.

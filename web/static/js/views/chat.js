@@ -308,7 +308,8 @@ export class ChatView {
     const m = c.last_message;
     if (!m) return '';
     if (m.recalled_at) return m.sender_id === this.me ? t('chat.recalled.you') : t('chat.recalled.other', { name: people.name(m.sender_id) });
-    const body = m.kind === 'image' ? t('chat.kind.image') : m.kind === 'file' ? t('chat.kind.file') : m.kind === 'card' ? cardSummary(m) : m.text;
+    const body = m.kind === 'image' ? t('chat.kind.image') : m.kind === 'file' ? t('chat.kind.file') : m.kind === 'card' ? cardSummary(m)
+      : people.get(m.sender_id).bot ? this.namedText(m.text || '') : m.text;
     const who = c.kind !== 'direct' && m.sender_id !== this.me ? people.name(m.sender_id) + ': ' : '';
     return (m.urgent ? '[' + t('chat.urgent') + '] ' : '') + who + body;
   }
@@ -711,7 +712,8 @@ export class ChatView {
       return h('a', { href: im.fileURL(m.file_id), class: 'file-link', 'data-testid': 'file-link', download: m.text || true,
         'aria-label': t('chat.file.download', { name: m.text || t('chat.kind.file') }) }, icon('file', 18), h('span', {}, m.text || t('chat.kind.file')));
     }
-    const text = m.text || '';
+    // Apps name people by id ("@<id>", the SDK has no mentions): show names.
+    const text = people.get(m.sender_id).bot ? this.namedText(m.text || '') : m.text || '';
     const names = [];
     for (const id of m.mentions || []) {
       const n = id === this.me ? (session.user.display_name || session.user.login) : people.name(id, '');
