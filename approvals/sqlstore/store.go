@@ -642,8 +642,7 @@ func (s *Store) DeleteNotices(ctx context.Context, ids []string) error {
 		for i, id := range ids[:n] {
 			args[i] = id
 		}
-		marks := strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-		if _, err := s.db.ExecContext(ctx, `DELETE FROM approval_notices WHERE id IN (`+marks+`)`, args...); err != nil {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM approval_notices WHERE id IN (`+sqldb.Marks(n)+`)`, args...); err != nil {
 			return core.Wrap(err, "delete notices")
 		}
 		ids = ids[n:]

@@ -547,6 +547,9 @@ func lockID(area string) int64 {
 	return h
 }
 
+// Marks returns n '?' placeholders separated by commas, for an IN (…) list.
+func Marks(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
 // Millis converts a time to the stored form.
 func Millis(t time.Time) int64 {
 	if t.IsZero() {

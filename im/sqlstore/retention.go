@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/roundshq/rounds/core"
@@ -124,10 +123,6 @@ func notHeld(org, conv, person string) string {
 			SELECT 1 FROM im_members hm WHERE hm.conversation_id = ` + conv + ` AND hm.user_id = h.user_id)))))`
 }
 
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
 func anys(ss []string) []any {
 	out := make([]any, len(ss))
 	for i, s := range ss {
@@ -180,11 +175,11 @@ func (s *Store) PurgeMessages(ctx context.Context, convID string, cutoff, at tim
 			if res.Files, err = r.filesByID(ctx, fileIDs); err != nil {
 				return err
 			}
-			if _, err := t.ExecContext(ctx, `DELETE FROM im_files WHERE id IN (`+placeholders(len(fileIDs))+`)`, anys(fileIDs)...); err != nil {
+			if _, err := t.ExecContext(ctx, `DELETE FROM im_files WHERE id IN (`+sqldb.Marks(len(fileIDs))+`)`, anys(fileIDs)...); err != nil {
 				return wrap(err, "purge files")
 			}
 		}
-		ids, in := anys(res.MessageIDs), placeholders(len(res.MessageIDs))
+		ids, in := anys(res.MessageIDs), sqldb.Marks(len(res.MessageIDs))
 		if _, err := t.ExecContext(ctx, `DELETE FROM im_reactions WHERE message_id IN (`+in+`)`, ids...); err != nil {
 			return wrap(err, "purge reactions")
 		}
@@ -199,7 +194,7 @@ func (s *Store) PurgeMessages(ctx context.Context, convID string, cutoff, at tim
 }
 
 func (r reader) filesByID(ctx context.Context, ids []string) ([]im.File, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+fileCols+` FROM im_files WHERE id IN (`+placeholders(len(ids))+`) ORDER BY id`, anys(ids)...)
+	rows, err := r.q.QueryContext(ctx, `SELECT `+fileCols+` FROM im_files WHERE id IN (`+sqldb.Marks(len(ids))+`) ORDER BY id`, anys(ids)...)
 	if err != nil {
 		return nil, wrap(err, "files")
 	}
@@ -238,7 +233,7 @@ func (s *Store) PurgeFiles(ctx context.Context, orgID string, cutoff time.Time, 
 		for i, f := range out {
 			ids[i] = f.ID
 		}
-		in := placeholders(len(ids))
+		in := sqldb.Marks(len(ids))
 		if _, err := t.ExecContext(ctx, `UPDATE im_messages SET file_id = '' WHERE file_id IN (`+in+`)`, anys(ids)...); err != nil {
 			return wrap(err, "purge file references")
 		}

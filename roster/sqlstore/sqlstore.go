@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"strings"
 
 	"github.com/roundshq/rounds/core"
 	"github.com/roundshq/rounds/core/sqldb"
@@ -119,7 +118,7 @@ func (s *Store) Profiles(ctx context.Context, orgID string, userIDs []string) (m
 		for _, u := range chunk {
 			args = append(args, u)
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT user_id, skills, qualifications FROM roster_profiles WHERE org_id = ? AND user_id IN (`+marks(len(chunk))+`)`, args...)
+		rows, err := s.db.QueryContext(ctx, `SELECT user_id, skills, qualifications FROM roster_profiles WHERE org_id = ? AND user_id IN (`+sqldb.Marks(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +157,7 @@ func (s *Store) Leave(ctx context.Context, orgID string, userIDs []string, from,
 		for _, u := range chunk {
 			args = append(args, u)
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT user_id, day FROM roster_leave WHERE org_id = ? AND day BETWEEN ? AND ? AND user_id IN (`+marks(len(chunk))+`) ORDER BY day`, args...)
+		rows, err := s.db.QueryContext(ctx, `SELECT user_id, day FROM roster_leave WHERE org_id = ? AND day BETWEEN ? AND ? AND user_id IN (`+sqldb.Marks(len(chunk))+`) ORDER BY day`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -316,8 +315,6 @@ func (s *Store) PublishedCovering(ctx context.Context, orgID, deptID string, fro
 	}
 	return out, rows.Err()
 }
-
-func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
 
 func chunks(ids []string, n int) [][]string {
 	var out [][]string
